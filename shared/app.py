@@ -1,0 +1,119 @@
+"""The application factory every service uses: same error shape, health, auth, telemetry.
+
+Engines, the NATS connection, the JWKS client, the outbox relay and the consumers are made in
+the lifespan, never at import time, so importing a service has no side effects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+from shared.auth import TokenVerifier
+from shared.consumer import Consumer
+from shared.db import create_engine, create_sessionmaker
+from shared.errors import install_problem_handlers
+from shared.health import router as health_router
+from shared.messaging import NatsConnection, StreamSpec
+from shared.middleware import BodySizeLimit, SecurityHeaders
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.telemetry import configure_logging, configure_tracing, instrument_libraries
+
+logger = logging.getLogger("hawkari.app")
+
+ConsumerFactory = Callable[[FastAPI], Sequence[Consumer]]
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    title: str
+    settings: ServiceSettings
+    routers: Sequence[APIRouter] = ()
+    description: str = ""
+    version: str = "1.0.0"
+    outbox: sa.Table | None = None
+    streams: Sequence[StreamSpec] = ()  # the streams this service produces to
+    consumers: ConsumerFactory | None = None
+    on_startup: Sequence[Hook] = field(default_factory=tuple)
+    on_shutdown: Sequence[Hook] = field(default_factory=tuple)
+    run_workers: bool = True
+
+
+def create_service_app(definition: ServiceDefinition) -> FastAPI:
+    settings = definition.settings
+    configure_logging(definition.name, settings.log_level)
+    configure_tracing(definition.name)
+    instrument_libraries()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.token_verifier = TokenVerifier(
+            settings.oidc_issuer,
+            settings.oidc_audience,
+            jwks_url=(
+                f"{settings.oidc_internal_url.rstrip('/')}/protocol/openid-connect/certs"
+                if settings.oidc_internal_url
+                else None
+            ),
+        )
+        nats = NatsConnection(settings.nats_url, name=f"hawkari-{definition.name}")
+        nats.start()
+        app.state.nats = nats
+        workers: list[OutboxRelay | Consumer] = []
+        app.state.relay = None
+        if definition.run_workers:
+            if definition.outbox is not None:
+                relay = OutboxRelay(settings.database_url, nats, streams=tuple(definition.streams))
+                app.state.relay = relay
+                workers.append(relay)
+            if definition.consumers is not None:
+                workers.extend(definition.consumers(app))
+        for hook in definition.on_startup:
+            await hook(app)
+        for worker in workers:
+            worker.start()
+        app.state.workers = workers
+        try:
+            yield
+        finally:
+            for worker in workers:
+                await worker.stop()
+            for hook in definition.on_shutdown:
+                await hook(app)
+            await nats.close()
+            await app.state.token_verifier.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version=definition.version,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.service_name = definition.name
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health_router)
+    for router in definition.routers:
+        app.include_router(router, prefix="/v1")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app

@@ -1,0 +1,175 @@
+"""Idempotent JetStream consumers: one message, one unit of work, ack after commit.
+
+Each handled event id is recorded in the service's ``inbox_event`` table in the same transaction
+as its effect, so a redelivered event (a crash after commit and before the ack, a replay, a
+duplicate) finds its id there and changes nothing. A message that keeps failing is retried a
+bounded number of times with growing delays, then written to ``dead_letter`` with its error and
+terminated, so one bad event never blocks the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import FetchTimeoutError
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.events.envelope import CloudEvent, parse_event
+from shared.messaging import NatsConnection
+from shared.telemetry import continue_trace
+
+logger = logging.getLogger("hawkari.consumer")
+
+Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+
+def define_inbox_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
+    inbox = sa.Table(
+        "inbox_event",
+        metadata,
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("event_id", sa.Text, primary_key=True),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+    dead = sa.Table(
+        "dead_letter",
+        metadata,
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("consumer", sa.Text, nullable=False),
+        sa.Column("event_id", sa.Text, nullable=True),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("stream_sequence", sa.BigInteger, nullable=True),
+        sa.Column("deliveries", sa.Integer, nullable=False),
+        sa.Column("error", sa.Text, nullable=False),
+        sa.Column("envelope", JSONB, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+    return inbox, dead
+
+
+@dataclass
+class Consumer:
+    """A durable pull consumer feeding one handler."""
+
+    name: str  # the durable name, unique per service and purpose
+    stream: str
+    subjects: tuple[str, ...]
+    handler: Handler
+    sessionmaker: async_sessionmaker[AsyncSession]
+    inbox: sa.Table
+    dead_letter: sa.Table
+    nats: NatsConnection
+    max_deliver: int = 5
+    ack_wait_s: float = 30.0
+    batch: int = 64
+    handled_total: int = 0
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=f"consumer-{self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _config(self) -> ConsumerConfig:
+        filters = list(self.subjects)
+        return ConsumerConfig(
+            durable_name=self.name,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            # One more than our own limit: the last delivery is the one that writes the dead letter.
+            max_deliver=self.max_deliver + 1,
+            ack_wait=self.ack_wait_s,
+            filter_subject=filters[0] if len(filters) == 1 else None,
+            filter_subjects=filters if len(filters) > 1 else None,
+        )
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                js = await self.nats.jetstream()
+                # Creating a durable that exists with the same configuration is a no-op.
+                await js.add_consumer(self.stream, self._config())
+                sub = await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
+                backoff = 0.2
+                while True:
+                    try:
+                        msgs = await sub.fetch(self.batch, timeout=1.0)
+                    except (FetchTimeoutError, TimeoutError):
+                        continue
+                    for msg in msgs:
+                        await self.process(msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("consumer %s paused: %s", self.name, exc.__class__.__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def process(self, msg: Msg) -> None:
+        deliveries = msg.metadata.num_delivered or 1
+        try:
+            event = parse_event(msg.data)
+        except Exception as exc:
+            await self._dead_letter(msg, None, deliveries, f"unreadable envelope: {exc.__class__.__name__}")
+            await msg.term()
+            return
+        with continue_trace(msg.headers, f"consume {msg.subject}", **{"messaging.consumer": self.name}):
+            try:
+                handled = await self.handle_once(event)
+            except Exception as exc:
+                logger.warning(
+                    "consumer %s failed on %s (delivery %s): %s",
+                    self.name, event.type, deliveries, exc.__class__.__name__,
+                )
+                if deliveries >= self.max_deliver:
+                    await self._dead_letter(msg, event, deliveries, repr(exc)[:2000])
+                    await msg.term()
+                else:
+                    await msg.nak(delay=min(0.5 * 2 ** (deliveries - 1), 30.0))
+                return
+        await msg.ack()
+        if handled:
+            self.handled_total += 1
+
+    async def handle_once(self, event: CloudEvent) -> bool:
+        """Apply the handler in one transaction with the inbox record. False if already handled."""
+        async with self.sessionmaker() as session, session.begin():
+            inserted = await session.execute(
+                insert(self.inbox)
+                .values(consumer=self.name, event_id=event.id, event_type=event.type)
+                .on_conflict_do_nothing()
+                .returning(self.inbox.c.event_id)
+            )
+            if inserted.first() is None:
+                return False
+            await self.handler(session, event)
+        return True
+
+    async def _dead_letter(self, msg: Msg, event: CloudEvent | None, deliveries: int, error: str) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                sa.insert(self.dead_letter).values(
+                    consumer=self.name,
+                    event_id=event.id if event else None,
+                    subject=msg.subject,
+                    stream_sequence=msg.metadata.sequence.stream if msg.metadata else None,
+                    deliveries=deliveries,
+                    error=error,
+                    envelope=event.model_dump(mode="json") if event else None,
+                )
+            )
+        logger.error("consumer %s dead-lettered a message on %s", self.name, msg.subject)

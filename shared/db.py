@@ -1,0 +1,98 @@
+"""Database plumbing: engines made in the lifespan, one unit of work per request, migrations.
+
+Each service owns one PostgreSQL database and one Alembic history. Services never commit: the
+request's session dependency commits once when the handler returns, or rolls back on any error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import Request
+from sqlalchemy import MetaData, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+# Constraint names that Alembic can diff and that say what they guard.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def make_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,  # a restarted PostgreSQL leaves dead connections in the pool
+        pool_recycle=1800,
+        echo=echo,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: commit once on success, roll back on any exception."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy URL as a plain libpq DSN for asyncpg (LISTEN/NOTIFY, admin tasks)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def ensure_database(url: str) -> bool:
+    """Create the database named in ``url`` if it is missing. Returns whether it was created."""
+    parsed = make_url(url)
+    name = parsed.database
+    assert name, "the database URL must name a database"
+    admin = asyncpg_dsn(parsed.set(database="postgres").render_as_string(hide_password=False))
+    conn = await asyncpg.connect(admin)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        # Identifiers cannot be bound as parameters; quote it the way PostgreSQL does.
+        quoted = await conn.fetchval("SELECT quote_ident($1)", name)
+        await conn.execute(f"CREATE DATABASE {quoted}")
+        return True
+    finally:
+        await conn.close()
+
+
+async def database_reachable(engine: AsyncEngine, timeout: float = 2.0) -> bool:
+    from sqlalchemy import text
+
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False

@@ -1,0 +1,108 @@
+"""OpenTelemetry traces and JSON logs that carry trace ids.
+
+Traces cover FastAPI, httpx, SQLAlchemy/asyncpg and NATS (``traceparent`` in message headers,
+consumer spans continue the producer's trace). Spans are exported over OTLP/HTTP when
+``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; otherwise a tracer still runs, so trace ids appear in
+logs and in outgoing headers. Span attributes never carry request bodies: no personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from pythonjsonlogger.json import JsonFormatter
+
+_configured_service: str | None = None
+
+
+class TraceIdFilter(logging.Filter):
+    """Adds the current trace and span ids to every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ctx = trace.get_current_span().get_span_context()
+        record.trace_id = format(ctx.trace_id, "032x") if ctx.is_valid else None
+        record.span_id = format(ctx.span_id, "016x") if ctx.is_valid else None
+        return True
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            static_fields={"service": service},
+        )
+    )
+    handler.addFilter(TraceIdFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Access logs name paths with ids only; uvicorn's own handler would bypass the JSON format.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+
+
+def configure_tracing(service: str, exporter: SpanExporter | None = None) -> TracerProvider:
+    """Install the process's tracer provider once (a second call returns the first)."""
+    global _configured_service
+    current = trace.get_tracer_provider()
+    if _configured_service is not None and isinstance(current, TracerProvider):
+        if exporter is not None:
+            current.add_span_processor(BatchSpanProcessor(exporter))
+        return current
+    provider = TracerProvider(resource=Resource.create({"service.name": f"hawkari-{service}"}))
+    if exporter is None and os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter()
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    _configured_service = service
+    return provider
+
+
+def instrument_libraries() -> None:
+    """httpx and asyncpg instrumentation is process-wide; do it once."""
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    if not HTTPXClientInstrumentor().is_instrumented_by_opentelemetry:
+        HTTPXClientInstrumentor().instrument()
+    if not AsyncPGInstrumentor().is_instrumented_by_opentelemetry:
+        AsyncPGInstrumentor().instrument()
+
+
+def tracer(name: str = "hawkari") -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
+    """The current trace context as message headers (``traceparent``, ``tracestate``)."""
+    carrier: dict[str, str] = dict(headers or {})
+    propagate.inject(carrier)
+    return carrier
+
+
+@contextmanager
+def continue_trace(headers: Mapping[str, str] | None, span_name: str, **attributes: Any) -> Iterator[trace.Span]:
+    """A consumer span that continues the producer's trace from message headers."""
+    parent = propagate.extract(dict(headers or {}))
+    token = otel_context.attach(parent)
+    try:
+        with tracer().start_as_current_span(span_name, kind=trace.SpanKind.CONSUMER, attributes=attributes) as span:
+            yield span
+    finally:
+        otel_context.detach(token)
