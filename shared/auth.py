@@ -314,17 +314,17 @@ async def current_principal(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)] = None,
 ) -> Principal:
-    """FastAPI dependency: the verified caller, or a 401."""
-    cached = getattr(request.state, "principal", None)
-    if isinstance(cached, Principal):
-        return cached
+    """FastAPI dependency: the verified caller, or a 401.
+
+    FastAPI caches a dependency's result per request, so the router-level check and a route's
+    own ``CurrentPrincipal`` verify the token once. Nothing is stored on ``request.state``: some
+    servers share that mapping between requests, and a principal must never outlive its request.
+    """
     verifier = getattr(request.app.state, "token_verifier", None)
     if not isinstance(verifier, TokenVerifier):
         # A wiring mistake in the service, not the caller's fault: let it be a 500.
         raise RuntimeError("app.state.token_verifier is not set; create a TokenVerifier in the lifespan")
-    principal = await verifier.verify(_bearer_token(request.headers.get("authorization")))
-    request.state.principal = principal
-    return principal
+    return await verifier.verify(_bearer_token(request.headers.get("authorization")))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

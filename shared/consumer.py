@@ -133,7 +133,10 @@ class Consumer:
             except Exception as exc:
                 logger.warning(
                     "consumer %s failed on %s (delivery %s): %s",
-                    self.name, event.type, deliveries, exc.__class__.__name__,
+                    self.name,
+                    event.type,
+                    deliveries,
+                    exc.__class__.__name__,
                 )
                 if deliveries >= self.max_deliver:
                     await self._dead_letter(msg, event, deliveries, repr(exc)[:2000])

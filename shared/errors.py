@@ -135,7 +135,9 @@ def problem_response(
     if instance:
         body["instance"] = instance
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_CONTENT_TYPE, headers=dict(headers or {}))
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_CONTENT_TYPE, headers=dict(headers or {})
+    )
 
 
 def json_pointer(loc: Sequence[int | str]) -> str:
@@ -149,6 +151,9 @@ def json_pointer(loc: Sequence[int | str]) -> str:
     escaped = [str(p).replace("~", "~0").replace("/", "~1") for p in parts]
     return prefix + "/" + "/".join(escaped) if escaped else prefix + "/"
 
+
+# What FastAPI raises when a body cannot even be decoded (not UTF-8, a broken form).
+_FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
 
 _SLUG_BY_STATUS = {
     400: "bad-request",
@@ -187,6 +192,15 @@ async def _handle_problem(request: Request, exc: Exception) -> JSONResponse:
 async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 400 and exc.detail == _FASTAPI_BODY_PARSE_ERROR:
+        return problem_response(
+            422,
+            "malformed-body",
+            "Malformed request body",
+            "The request body could not be decoded.",
+            instance=request.url.path,
+            errors=[{"pointer": "", "detail": "is not valid UTF-8 JSON"}],
+        )
     slug = _SLUG_BY_STATUS.get(status, "http-error")
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
@@ -201,9 +215,12 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in raw):
         # A body that does not decode (broken JSON, not UTF-8) names the whole document: pointer "".
         return problem_response(
-            422, "malformed-body", "Malformed request body",
+            422,
+            "malformed-body",
+            "Malformed request body",
             "The request body is not valid UTF-8 JSON.",
-            instance=request.url.path, errors=[{"pointer": "", "detail": "is not valid UTF-8 JSON"}],
+            instance=request.url.path,
+            errors=[{"pointer": "", "detail": "is not valid UTF-8 JSON"}],
         )
     errors = _validation_errors(exc)
     return problem_response(
@@ -227,7 +244,9 @@ def _is_dependency_down(exc: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, ConnectionError | TimeoutError | InterfaceError | OperationalError):
             return True
-        if isinstance(current, asyncpg.exceptions.CannotConnectNowError | asyncpg.exceptions.ConnectionDoesNotExistError):
+        if isinstance(
+            current, asyncpg.exceptions.CannotConnectNowError | asyncpg.exceptions.ConnectionDoesNotExistError
+        ):
             return True
         if isinstance(current, asyncpg.exceptions.AdminShutdownError | asyncpg.exceptions.CrashShutdownError):
             return True
@@ -239,16 +258,24 @@ def _is_dependency_down(exc: BaseException) -> bool:
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     if _is_dependency_down(exc):
-        logger.warning("dependency unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        logger.warning(
+            "dependency unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+        )
         return problem_response(
-            503, "service-unavailable", "Service temporarily unavailable",
+            503,
+            "service-unavailable",
+            "Service temporarily unavailable",
             "A backing server is unreachable; try again shortly.",
-            instance=request.url.path, headers={"Retry-After": "5"},
+            instance=request.url.path,
+            headers={"Retry-After": "5"},
         )
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
-        500, "internal-error", "Internal error",
-        "Something went wrong on our side. It has been logged.", instance=request.url.path,
+        500,
+        "internal-error",
+        "Internal error",
+        "Something went wrong on our side. It has been logged.",
+        instance=request.url.path,
     )
 
 

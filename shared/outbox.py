@@ -106,7 +106,9 @@ class OutboxRelay:
             while True:
                 try:
                     if pool is None:
-                        pool = await asyncpg.create_pool(asyncpg_dsn(self.database_url), min_size=1, max_size=2)
+                        pool = await asyncpg.create_pool(
+                            asyncpg_dsn(self.database_url), min_size=1, max_size=2
+                        )
                     if listener is None or listener.is_closed():
                         listener = await asyncpg.connect(asyncpg_dsn(self.database_url))
                         await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
@@ -156,7 +158,9 @@ class OutboxRelay:
             futures = []
             for row in rows:
                 headers = {**json.loads(row["headers"]), "Nats-Msg-Id": str(row["id"])}
-                futures.append(await js.publish_async(row["subject"], row["envelope"].encode(), headers=headers))
+                futures.append(
+                    await js.publish_async(row["subject"], row["envelope"].encode(), headers=headers)
+                )
             # A failure here rolls back and leaves the rows for the next attempt; anything JetStream
             # did store is dropped as a duplicate then, by its Nats-Msg-Id.
             await asyncio.wait_for(asyncio.gather(*futures), timeout=10)

@@ -52,7 +52,7 @@ def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | Non
     return False
 
 
-def _die_with_parent(uid: int | None = None, gid: int | None = None) -> Callable[[], None]:
+def die_with_parent(uid: int | None = None, gid: int | None = None) -> Callable[[], None]:
     def preexec() -> None:
         os.setsid()
         if gid is not None:
@@ -94,7 +94,8 @@ def _os_user() -> tuple[int | None, int | None]:
     except KeyError:
         subprocess.run(
             ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", POSTGRES_OS_USER],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         entry = pwd.getpwnam(POSTGRES_OS_USER)
     return entry.pw_uid, entry.pw_gid
@@ -154,25 +155,55 @@ class EmbeddedPostgres(ManagedServer):
         self.data_dir.chmod(0o700)
         if not (self.data_dir / "PG_VERSION").exists():
             result = subprocess.run(
-                [str(bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--locale=C", "--no-sync"],
-                capture_output=True, preexec_fn=_die_with_parent(uid, gid), check=False,
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ],
+                capture_output=True,
+                preexec_fn=die_with_parent(uid, gid),
+                check=False,
             )
             if result.returncode != 0:
                 raise ServerStartError(
                     f"PostgreSQL could not initialise its data folder {self.data_dir}: "
                     + result.stderr.decode(errors="replace").strip().splitlines()[-1:][0]
-                    if result.stderr else "initdb failed."
+                    if result.stderr
+                    else "initdb failed."
                 )
         stale = self.data_dir / "postmaster.pid"
         if stale.exists():
             stale.unlink()  # a leftover from a killed run; the port check above proves nothing else runs
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - owned by the child process
         self.process = subprocess.Popen(
-            [str(bindir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-             "-h", "127.0.0.1", "-k", "", "-c", "max_connections=300", "-c", "fsync=on",
-             "-c", "shared_buffers=128MB", "-c", "listen_addresses=127.0.0.1"],
-            stdout=log, stderr=log, preexec_fn=_die_with_parent(uid, gid),
+            [
+                str(bindir / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-p",
+                str(self.port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                "",
+                "-c",
+                "max_connections=300",
+                "-c",
+                "fsync=on",
+                "-c",
+                "shared_buffers=128MB",
+                "-c",
+                "listen_addresses=127.0.0.1",
+            ],
+            stdout=log,
+            stderr=log,
+            preexec_fn=die_with_parent(uid, gid),
         )
         log.close()
         if not self._wait_ready(timeout):
@@ -186,10 +217,22 @@ class EmbeddedPostgres(ManagedServer):
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 return False
-            ok = subprocess.run(
-                [str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q"],
-                check=False,
-            ).returncode == 0
+            ok = (
+                subprocess.run(
+                    [
+                        str(bindir / "pg_isready"),
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(self.port),
+                        "-U",
+                        "postgres",
+                        "-q",
+                    ],
+                    check=False,
+                ).returncode
+                == 0
+            )
             if ok:
                 return True
             time.sleep(0.1)
@@ -212,9 +255,21 @@ class EmbeddedNats(ManagedServer):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - owned by the child process
         self.process = subprocess.Popen(
-            [str(_nats_bin()), "-js", "-sd", str(self.data_dir), "-a", "127.0.0.1", "-p", str(self.port),
-             "-n", f"hawkari-{self.port}"],
-            stdout=log, stderr=log, preexec_fn=_die_with_parent(),
+            [
+                str(_nats_bin()),
+                "-js",
+                "-sd",
+                str(self.data_dir),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-n",
+                f"hawkari-{self.port}",
+            ],
+            stdout=log,
+            stderr=log,
+            preexec_fn=die_with_parent(),
         )
         log.close()
         if not wait_for_port(self.port, timeout, self.process):

@@ -13,7 +13,9 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values shipped in examples and development defaults. Anything starting with "dev-" counts too.
-PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password", "hawkari-demo", "placeholder"})
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "password", "hawkari-demo", "placeholder"}
+)
 
 DEFAULT_ISSUER = "http://127.0.0.1:8080/realms/hawkari"
 

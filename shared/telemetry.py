@@ -81,8 +81,9 @@ def instrument_libraries() -> None:
 
     if not HTTPXClientInstrumentor().is_instrumented_by_opentelemetry:
         HTTPXClientInstrumentor().instrument()
-    if not AsyncPGInstrumentor().is_instrumented_by_opentelemetry:
-        AsyncPGInstrumentor().instrument()
+    asyncpg_instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+    if not asyncpg_instrumentor.is_instrumented_by_opentelemetry:
+        asyncpg_instrumentor.instrument()
 
 
 def tracer(name: str = "hawkari") -> trace.Tracer:
@@ -97,12 +98,16 @@ def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
 
 
 @contextmanager
-def continue_trace(headers: Mapping[str, str] | None, span_name: str, **attributes: Any) -> Iterator[trace.Span]:
+def continue_trace(
+    headers: Mapping[str, str] | None, span_name: str, **attributes: Any
+) -> Iterator[trace.Span]:
     """A consumer span that continues the producer's trace from message headers."""
     parent = propagate.extract(dict(headers or {}))
     token = otel_context.attach(parent)
     try:
-        with tracer().start_as_current_span(span_name, kind=trace.SpanKind.CONSUMER, attributes=attributes) as span:
+        with tracer().start_as_current_span(
+            span_name, kind=trace.SpanKind.CONSUMER, attributes=attributes
+        ) as span:
             yield span
     finally:
         otel_context.detach(token)

@@ -50,8 +50,11 @@ class OAuthError(Exception):
         headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         if self.status == 401 and self.error == "invalid_client":
             headers["WWW-Authenticate"] = 'Basic realm="hawkari"'
-        return JSONResponse({"error": self.error, "error_description": self.description},
-                            status_code=self.status, headers=headers)
+        return JSONResponse(
+            {"error": self.error, "error_description": self.description},
+            status_code=self.status,
+            headers=headers,
+        )
 
 
 def current_idp(request: Request, realm: str) -> Idp:
@@ -63,7 +66,7 @@ def current_idp(request: Request, realm: str) -> Idp:
 
 
 def authenticate_client(idp: Idp, request: Request, form: FormData | dict[str, Any]) -> Client:
-    """The calling client: HTTP Basic or form credentials for confidential clients, client_id for public ones."""
+    """The calling client: HTTP Basic or form credentials if confidential, just client_id if public."""
     client_id, secret = _basic_credentials(request)
     if client_id is None:
         client_id, secret = _str(form.get("client_id")), _str(form.get("client_secret"))

@@ -7,7 +7,6 @@ authorization request shows the form, which is what tests and demos want.
 
 from __future__ import annotations
 
-import hmac
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -20,20 +19,26 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
-from deploy.devidp.context import Idp, OAuthError, authenticate_client, current_idp
+from deploy.devidp.context import Idp, authenticate_client, current_idp
 from deploy.devidp.state import PendingCode
+from deploy.devidp.token_endpoint import refresh_claims
 from deploy.devidp.tokens import InvalidToken, granted_scope
 
 router = APIRouter()
 templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
 # RFC 7636: an S256 challenge is the base64url of a SHA-256 digest, 43 characters.
 CODE_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
 # No script, nothing from elsewhere; the stylesheet is ours. form-action is left open on purpose:
 # browsers apply it to the redirect after the POST, which goes to the client's origin.
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -92,24 +97,31 @@ def _handle(request: Request, idp: Idp, auth: AuthRequest, login: tuple[str, str
     if login is None:
         return _login_form(request, idp, auth)
     user = idp.realm.user_by_login(login[0])
-    if user is None or user.password is None or not hmac.compare_digest(login[1].encode(), user.password.encode()):
-        return _login_form(request, idp, auth, username=login[0], error="Invalid username or password.")
+    if user is None or not user.password_matches(login[1]):
+        return _login_form(request, idp, auth, login[0], "Invalid username or password.")
     if not user.enabled:
-        return _login_form(request, idp, auth, username=login[0], error="Account is disabled, contact your administrator.")
+        return _login_form(request, idp, auth, login[0], "Account is disabled, contact your administrator.")
     sid = idp.sessions.start()
-    code = idp.codes.issue(PendingCode(
-        client_id=client.client_id, redirect_uri=auth.redirect_uri, user_id=user.id,
-        scope=granted_scope(auth.scope), sid=sid, auth_time=int(time.time()),
-        nonce=auth.nonce or None, code_challenge=auth.code_challenge or None,
-    ))
+    code = idp.codes.issue(
+        PendingCode(
+            client_id=client.client_id,
+            redirect_uri=auth.redirect_uri,
+            user_id=user.id,
+            scope=granted_scope(auth.scope),
+            sid=sid,
+            auth_time=int(time.time()),
+            nonce=auth.nonce or None,
+            code_challenge=auth.code_challenge or None,
+        )
+    )
     return _redirect(idp, auth, code=code, session_state=sid)
 
 
 def _check(standard_flow: bool, pkce_method: str | None, auth: AuthRequest) -> None:
     if not standard_flow:
-        raise Refusal("unauthorized_client", "Client is not allowed to initiate browser login with given response_type.")
+        raise Refusal("unauthorized_client", "Client is not allowed to initiate browser login.")
     if auth.response_type != "code":
-        raise Refusal("unsupported_response_type", "Client is not allowed to initiate browser login with given response_type.")
+        raise Refusal("unsupported_response_type", "Only response_type=code is supported.")
     if auth.prompt == "none":
         raise Refusal("login_required", "No active login session")  # there is no SSO session to reuse
     if not auth.code_challenge:
@@ -127,7 +139,9 @@ def _redirect(idp: Idp, auth: AuthRequest, **params: str) -> RedirectResponse:
     if auth.state:
         params["state"] = auth.state
     params["iss"] = idp.issuer  # RFC 9207, which Keycloak sends too
-    return RedirectResponse(_with_query(auth.redirect_uri, params), status_code=302, headers={"Cache-Control": "no-store"})
+    return RedirectResponse(
+        _with_query(auth.redirect_uri, params), status_code=302, headers={"Cache-Control": "no-store"}
+    )
 
 
 def _with_query(uri: str, params: dict[str, str]) -> str:
@@ -136,10 +150,16 @@ def _with_query(uri: str, params: dict[str, str]) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def _login_form(request: Request, idp: Idp, auth: AuthRequest, username: str = "", error: str | None = None) -> HTMLResponse:
+def _login_form(
+    request: Request, idp: Idp, auth: AuthRequest, username: str = "", error: str | None = None
+) -> HTMLResponse:
     hidden = {k: v for k, v in asdict(auth).items() if v}
     html = templates.get_template("login.html").render(
-        realm=idp.realm.display_name, action=request.url.path, hidden=hidden, username=username, error=error,
+        realm=idp.realm.display_name,
+        action=request.url.path,
+        hidden=hidden,
+        username=username,
+        error=error,
     )
     return HTMLResponse(html, headers=SECURITY_HEADERS)
 
@@ -162,12 +182,7 @@ async def logout(request: Request, idp: Annotated[Idp, Depends(current_idp)]) ->
 def _end_by_refresh_token(request: Request, idp: Idp, params: dict[str, str]) -> Response:
     """A client ending its own session (python-keycloak's ``logout``): answers 204 like Keycloak."""
     client = authenticate_client(idp, request, params)
-    try:
-        claims = idp.tokens.decode(params["refresh_token"], "Refresh")
-    except InvalidToken:
-        raise OAuthError("invalid_grant", "Invalid refresh token") from None
-    if claims.get("azp") != client.client_id:
-        raise OAuthError("invalid_grant", "Invalid refresh token. Token client and authorized client don't match")
+    claims = refresh_claims(idp, client, params["refresh_token"])
     if claims.get("sid"):
         idp.sessions.end(claims["sid"])
     return Response(status_code=204)

@@ -8,6 +8,7 @@ rest (themes, brute-force settings, the user profile) is Keycloak's business.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
@@ -73,6 +74,10 @@ class User:
         values = self.attributes.get(name) or ()
         return values[0] if values else None
 
+    def password_matches(self, password: str) -> bool:
+        # Constant-time, so response timing does not reveal how much of a password was right.
+        return self.password is not None and hmac.compare_digest(password.encode(), self.password.encode())
+
 
 @dataclass(frozen=True)
 class Realm:
@@ -86,7 +91,8 @@ class Realm:
         """The person logging in by username or e-mail (Keycloak's loginWithEmailAllowed)."""
         needle = login.strip().lower()
         for user in self.users:
-            if user.service_account_client_id is None and needle in (user.username, (user.email or "").lower()):
+            is_person = user.service_account_client_id is None
+            if is_person and needle in (user.username, (user.email or "").lower()):
                 return user
         return None
 
@@ -146,7 +152,9 @@ def _client(rep: Mapping[str, Any]) -> Client:
     )
     for mapper in mappers:
         if mapper.kind not in (AUDIENCE_MAPPER, ATTRIBUTE_MAPPER):
-            logger.warning("client %s: protocol mapper %s is ignored by the dev IdP", rep["clientId"], mapper.kind)
+            logger.warning(
+                "client %s: protocol mapper %s is ignored by the dev IdP", rep["clientId"], mapper.kind
+            )
     return Client(
         client_id=str(rep["clientId"]),
         enabled=bool(rep.get("enabled", True)),
@@ -167,7 +175,7 @@ def _user(rep: Mapping[str, Any]) -> User:
     passwords = [c for c in rep.get("credentials") or [] if c.get("type") == "password"]
     password = passwords[0].get("value") if passwords else None
     if passwords and password is None:
-        logger.warning("user %s: only hashed passwords in the file; the dev IdP cannot check them", username)
+        logger.warning("user %s: only a hashed password in the file; the dev IdP cannot check it", username)
     return User(
         # Keycloak keeps the id of the file; without one it makes up a random id, we a stable one.
         id=str(rep.get("id") or uuid.uuid5(uuid.NAMESPACE_URL, f"urn:hawkari:user:{username}")),

@@ -51,8 +51,7 @@ def _password(idp: Idp, client: Client, form: FormData) -> dict[str, Any]:
     if not client.direct_access_grants:
         raise OAuthError("unauthorized_client", "Client not allowed for direct access grants")
     user = idp.realm.user_by_login(str(form.get("username") or ""))
-    password = str(form.get("password") or "")
-    if user is None or user.password is None or not hmac.compare_digest(password.encode(), user.password.encode()):
+    if user is None or not user.password_matches(str(form.get("password") or "")):
         raise OAuthError("invalid_grant", "Invalid user credentials", 401)
     _require_enabled(user)
     grant = Grant(user, client, granted_scope(_opt(form, "scope")), idp.sessions.start(), int(time.time()))
@@ -92,13 +91,21 @@ def _authorization_code(idp: Idp, client: Client, form: FormData) -> dict[str, A
     return idp.tokens.token_response(grant)
 
 
-def _refresh_token(idp: Idp, client: Client, form: FormData) -> dict[str, Any]:
+def refresh_claims(idp: Idp, client: Client, token: str) -> dict[str, Any]:
+    """The claims of a refresh token this IdP gave to ``client``."""
     try:
-        claims = idp.tokens.decode(_opt(form, "refresh_token") or "", "Refresh")
+        claims = idp.tokens.decode(token, "Refresh")
     except InvalidToken:
         raise OAuthError("invalid_grant", "Invalid refresh token") from None
     if claims.get("azp") != client.client_id:
-        raise OAuthError("invalid_grant", "Invalid refresh token. Token client and authorized client don't match")
+        raise OAuthError(
+            "invalid_grant", "Invalid refresh token. Token client and authorized client don't match"
+        )
+    return claims
+
+
+def _refresh_token(idp: Idp, client: Client, form: FormData) -> dict[str, Any]:
+    claims = refresh_claims(idp, client, _opt(form, "refresh_token") or "")
     sid = claims.get("sid")
     if not idp.sessions.is_active(sid):
         raise OAuthError("invalid_grant", "Session not active")
@@ -107,7 +114,8 @@ def _refresh_token(idp: Idp, client: Client, form: FormData) -> dict[str, Any]:
         raise OAuthError("invalid_grant", "User not found")
     _require_enabled(user)
     # The user's roles and attributes are read afresh, as Keycloak does on refresh.
-    grant = Grant(user, client, str(claims.get("scope", "")), sid, claims.get("auth_time"), claims.get("nonce"))
+    scope = str(claims.get("scope", ""))
+    grant = Grant(user, client, scope, sid, claims.get("auth_time"), claims.get("nonce"))
     return idp.tokens.token_response(grant)
 
 

@@ -65,8 +65,11 @@ class TokenIssuer:
 
     def access_claims(self, grant: Grant, now: int) -> dict[str, Any]:
         claims = self._common(grant, now, self.access_lifetime, "Bearer")
-        audiences = [m.config.get("included.custom.audience") or m.config.get("included.client.audience")
-                     for m in grant.client.mappers if m.kind == AUDIENCE_MAPPER and m.applies_to("access")]
+        audiences = [
+            m.config.get("included.custom.audience") or m.config.get("included.client.audience")
+            for m in grant.client.mappers
+            if m.kind == AUDIENCE_MAPPER and m.applies_to("access")
+        ]
         present = [a for a in audiences if a]
         if present:
             # One audience is a string, several a list: Keycloak's serialisation, both legal in RFC 7519.
@@ -84,8 +87,12 @@ class TokenIssuer:
         names = [n for n in (user.first_name, user.last_name) if n]
         if names:
             claims["name"] = " ".join(names)
-        optional = {"given_name": user.first_name, "family_name": user.last_name, "email": user.email,
-                    "locale": user.attribute("locale")}
+        optional = {
+            "given_name": user.first_name,
+            "family_name": user.last_name,
+            "email": user.email,
+            "locale": user.attribute("locale"),
+        }
         claims.update({k: v for k, v in optional.items() if v})
         for mapper in client.mappers:
             if mapper.kind == ATTRIBUTE_MAPPER and mapper.applies_to(token):

@@ -57,3 +57,15 @@ def contract_for(event_type: str) -> type[EventContract] | None:
 def registered_contracts() -> dict[str, type[EventContract]]:
     """Every contract declared so far, by event type (import ``shared.contracts`` to load them)."""
     return dict(sorted(_REGISTRY.items()))
+
+
+PUBLISHED_PACKAGE = "shared.contracts"
+
+
+def published_contracts() -> dict[str, type[EventContract]]:
+    """The contracts partners can rely on: those declared in ``shared.contracts``."""
+    import shared.contracts  # noqa: F401 - importing the package registers its contracts
+
+    return {
+        t: c for t, c in registered_contracts().items() if c.__module__.startswith(PUBLISHED_PACKAGE + ".")
+    }

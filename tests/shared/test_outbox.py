@@ -39,7 +39,9 @@ async def create_widget(url: str, name: str, *, fail: bool = False) -> str:
     try:
         async with sessions() as session, session.begin():
             await session.execute(sa.insert(widget).values(id=widget_id, name=name))
-            await add_event(session, outbox, WidgetCreated(widget_id=widget_id, name=name), entity_id=widget_id)
+            await add_event(
+                session, outbox, WidgetCreated(widget_id=widget_id, name=name), entity_id=widget_id
+            )
             if fail:
                 raise RuntimeError("the change fails after writing its event")
     finally:
@@ -76,7 +78,9 @@ async def unpublished(url: str) -> int:
     try:
         async with engine.connect() as conn:
             return int(
-                (await conn.execute(sa.select(sa.func.count()).where(outbox.c.published_at.is_(None)))).scalar_one()
+                (
+                    await conn.execute(sa.select(sa.func.count()).where(outbox.c.published_at.is_(None)))
+                ).scalar_one()
             )
     finally:
         await engine.dispose()
@@ -95,7 +99,9 @@ async def stream(servers: RunningServers) -> AsyncIterator[str]:
         await nc.close()
 
 
-async def start_relay(db: str, nats_url: str, stream: str, poll: float = 60.0) -> tuple[OutboxRelay, NatsConnection]:
+async def start_relay(
+    db: str, nats_url: str, stream: str, poll: float = 60.0
+) -> tuple[OutboxRelay, NatsConnection]:
     connection = NatsConnection(nats_url, name="test-relay")
     connection.start()
     relay = OutboxRelay(db, connection, streams=(StreamSpec(stream, ("testsvc.>",)),), poll_interval_s=poll)
@@ -133,7 +139,9 @@ async def test_rolled_back_change_publishes_nothing(db: str, servers: RunningSer
     await engine.dispose()
 
 
-async def test_notify_wakes_the_relay_without_waiting_for_a_poll(db: str, servers: RunningServers, stream: str) -> None:
+async def test_notify_wakes_the_relay_without_waiting_for_a_poll(
+    db: str, servers: RunningServers, stream: str
+) -> None:
     relay, connection = await start_relay(db, servers.nats_url, stream, poll=600.0)
     try:
         await wait_for(lambda: _count(servers.nats_url, stream, 0))  # relay is up, stream made
@@ -174,7 +182,9 @@ async def test_nats_down_the_change_commits_and_the_event_goes_out_once_on_retur
         server.stop()
 
 
-async def test_republishing_after_a_crash_before_marking_is_deduplicated(db: str, servers: RunningServers, stream: str) -> None:
+async def test_republishing_after_a_crash_before_marking_is_deduplicated(
+    db: str, servers: RunningServers, stream: str
+) -> None:
     relay, connection = await start_relay(db, servers.nats_url, stream)
     try:
         await create_widget(db, "once")

@@ -1,0 +1,312 @@
+"""The `hawkari` command: run the whole stack on one machine, and operate it.
+
+`hawkari up` starts embedded PostgreSQL and NATS (unless HAWKARI_DATABASE_URL / HAWKARI_NATS_URL
+point elsewhere), the development identity provider and every service in this checkout, runs
+their migrations, seeds demo data, waits until every /readyz answers and prints where to go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from hawkari import stack
+from hawkari.supervisor import Child, Supervisor
+from shared.processes import EmbeddedNats, EmbeddedPostgres, ServerStartError, port_is_taken
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Hawkari: referral network for returnees to Iraq."
+)
+events_app = typer.Typer(no_args_is_help=True, help="Event contracts for partners.")
+app.add_typer(events_app, name="events")
+
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", envvar="HAWKARI_DATA_DIR", help="Where all local data lives.")
+]
+DEFAULT_DATA_DIR = Path(".hawkari")
+
+
+class StackError(Exception):
+    """Stops `hawkari up` with one plain sentence and a non-zero exit."""
+
+
+def fail(message: str) -> None:
+    typer.secho(f"hawkari: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(1)
+
+
+def _postgres(data_dir: Path) -> EmbeddedPostgres:
+    port = int(os.environ.get("HAWKARI_POSTGRES_PORT", stack.DEFAULT_POSTGRES_PORT))
+    return EmbeddedPostgres("postgres", port, data_dir / "postgres")
+
+
+def _nats(data_dir: Path) -> EmbeddedNats:
+    port = int(os.environ.get("HAWKARI_NATS_PORT", stack.DEFAULT_NATS_PORT))
+    return EmbeddedNats("nats", port, data_dir / "nats")
+
+
+def migrate_all(server_url: str, services: list[stack.ServiceSpec]) -> None:
+    from shared.db import ensure_database
+    from shared.migrations import upgrade
+
+    for spec in services:
+        if not spec.has_database or not spec.migrations.exists():
+            continue
+        url = stack.database_url_for(server_url, spec)
+        asyncio.run(ensure_database(url))
+        try:
+            upgrade(spec.migrations, url)
+        except Exception as exc:
+            raise StackError(f"the {spec.name} migrations failed: {exc}") from exc
+
+
+def service_env(spec: stack.ServiceSpec, server_url: str, nats_url: str) -> dict[str, str]:
+    prefix = spec.env_prefix
+    env = {
+        f"{prefix}ENVIRONMENT": os.environ.get(f"{prefix}ENVIRONMENT", "development"),
+        f"{prefix}NATS_URL": nats_url,
+        f"{prefix}OIDC_ISSUER": f"http://127.0.0.1:{stack.IDP_PORT}/realms/hawkari",
+        f"{prefix}PUBLIC_URL": spec.url,
+    }
+    if spec.has_database:
+        env[f"{prefix}DATABASE_URL"] = stack.database_url_for(server_url, spec)
+    for other in stack.ALL_SERVICES:  # every service can find the others
+        env.setdefault(f"{prefix}{other.name.upper()}_URL", other.url)
+    return env
+
+
+def wait_ready(urls: dict[str, str], timeout: float) -> list[str]:
+    """Poll each readiness URL until all answer 200; returns the names still not ready."""
+    pending = dict(urls)
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0) as client:
+        while pending and time.monotonic() < deadline:
+            for name, url in list(pending.items()):
+                try:
+                    if client.get(url).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            if pending:
+                time.sleep(0.2)
+    return list(pending)
+
+
+def run_seed(spec: stack.ServiceSpec, server_url: str) -> None:
+    module = importlib.import_module(f"services.{spec.name}.seed")
+    asyncio.run(module.seed(stack.database_url_for(server_url, spec)))
+
+
+@app.command()
+def up(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    seed: Annotated[bool, typer.Option(help="Load the demo directory, cases and referrals.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for every service to be ready.")] = 120.0,
+) -> None:
+    """Start the whole stack here and keep it running until Ctrl-C."""
+    started = time.monotonic()
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o755)
+    services = stack.present_services()
+    supervisor = Supervisor()
+    servers: list[EmbeddedPostgres | EmbeddedNats] = []
+
+    def shutdown(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        for port, what in [
+            (stack.IDP_PORT, "the identity provider"),
+            *[(s.port, f"the {s.name} service") for s in services],
+        ]:
+            if port_is_taken(port):
+                raise StackError(
+                    f"port {port} for {what} is already in use; stop the program using it and try again."
+                )
+        server_url = stack.external_database_url()
+        if server_url is None:
+            pg = _postgres(data_dir)
+            pg.start()
+            servers.append(pg)
+            server_url = pg.url()
+        nats_url = stack.external_nats_url()
+        if nats_url is None:
+            nats = _nats(data_dir)
+            nats.start()
+            servers.append(nats)
+            nats_url = nats.url()
+        migrate_all(server_url, services)
+
+        logs = data_dir / "logs"
+        supervisor.add(
+            Child(
+                "identity",
+                [sys.executable, "-m", "deploy.devidp"],
+                {
+                    "HAWKARI_IDP_ENVIRONMENT": "development",
+                    "HAWKARI_IDP_KEY_FILE": str(data_dir / "idp" / "signing-key.json"),
+                    "HAWKARI_IDP_PORT": str(stack.IDP_PORT),
+                },
+                logs / "identity.log",
+                stack.IDP_PORT,
+            )
+        )
+        if wait_ready(
+            {
+                "identity": f"http://127.0.0.1:{stack.IDP_PORT}/realms/hawkari/.well-known/openid-configuration"
+            },
+            30,
+        ):
+            raise StackError(f"the identity provider did not start; see {logs / 'identity.log'}.")
+        for spec in services:
+            supervisor.add(
+                Child(
+                    spec.name,
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "--factory",
+                        spec.factory,
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(spec.port),
+                        "--no-access-log",
+                        "--timeout-graceful-shutdown",
+                        "5",
+                    ],
+                    service_env(spec, server_url, nats_url),
+                    logs / f"{spec.name}.log",
+                    spec.port,
+                )
+            )
+            not_ready = wait_ready({spec.name: f"{spec.url}/readyz"}, timeout)
+            if not_ready:
+                raise StackError(
+                    f"the {spec.name} service did not become ready; see {logs / (spec.name + '.log')}."
+                )
+            if seed and spec.has_seed():
+                run_seed(spec, server_url)
+        threading.Thread(target=supervisor.watch, daemon=True).start()
+        _write_state(data_dir, server_url, nats_url, services)
+        _print_ready(services, time.monotonic() - started)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        typer.echo("\nhawkari: stopping…")
+    except (StackError, ServerStartError) as exc:
+        fail(str(exc).rstrip(".") + ".")
+    finally:
+        supervisor.stop_all()
+        for server in reversed(servers):
+            server.stop()
+        (data_dir / "state.json").unlink(missing_ok=True)
+
+
+def _write_state(data_dir: Path, server_url: str, nats_url: str, services: list[stack.ServiceSpec]) -> None:
+    from sqlalchemy import make_url
+
+    state = {
+        "pid": os.getpid(),
+        "postgres": make_url(server_url).render_as_string(hide_password=True),
+        "nats": nats_url,
+        "identity": f"http://127.0.0.1:{stack.IDP_PORT}/realms/hawkari",
+        "services": {s.name: s.url for s in services},
+    }
+    (data_dir / "state.json").write_text(json.dumps(state, indent=2))
+
+
+def _print_ready(services: list[stack.ServiceSpec], seconds: float) -> None:
+    typer.secho(f"\nHawkari is ready ({seconds:.1f} s).", fg=typer.colors.GREEN, bold=True)
+    typer.echo(f"  identity provider  http://127.0.0.1:{stack.IDP_PORT}/realms/hawkari")
+    for spec in services:
+        suffix = "" if spec.name == "portal" else "   (API /v1, docs /docs)"
+        typer.echo(f"  {spec.name:<18} {spec.url}{suffix}")
+    typer.echo(f"\nDemo logins (development only), password '{stack.DEMO_PASSWORD}':")
+    for user, role in stack.DEMO_USERS:
+        typer.echo(f"  {user:<26} {role}")
+    typer.echo("\nPress Ctrl-C to stop.", nl=True)
+    sys.stdout.flush()
+
+
+@app.command()
+def status(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Show whether a running stack's parts answer."""
+    state_file = data_dir / "state.json"
+    if not state_file.exists():
+        fail(f"no stack is running from {data_dir.resolve()} (start one with `hawkari up`).")
+    state = json.loads(state_file.read_text())
+    checks = {"identity": state["identity"] + "/.well-known/openid-configuration"}
+    checks.update({name: f"{url}/readyz" for name, url in state["services"].items()})
+    down = set(wait_ready(checks, 3.0))
+    for name, url in checks.items():
+        mark = (
+            typer.style("down ", fg=typer.colors.RED)
+            if name in down
+            else typer.style("ready", fg=typer.colors.GREEN)
+        )
+        typer.echo(f"  {mark}  {name:<14} {url.rsplit('/readyz', 1)[0]}")
+    typer.echo(f"  postgres  {state['postgres']}\n  nats      {state['nats']}")
+    if down:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Create each service's database if needed and run its migrations to the newest revision."""
+    services = stack.present_services()
+    server_url = stack.external_database_url()
+    pg = None
+    try:
+        if server_url is None:
+            pg = _postgres(data_dir.resolve())
+            if port_is_taken(pg.port):
+                server_url = pg.url()  # the stack's own server is already running
+                pg = None
+            else:
+                pg.start()
+                server_url = pg.url()
+        migrate_all(server_url, services)
+        typer.echo(
+            "migrated: " + (", ".join(s.name for s in services if s.has_database) or "nothing to migrate")
+        )
+    except (StackError, ServerStartError) as exc:
+        fail(str(exc))
+    finally:
+        if pg is not None:
+            pg.stop()
+
+
+@events_app.command("export")
+def events_export(
+    folder: Annotated[Path, typer.Argument(help="Where to write asyncapi.json and schemas/.")] = stack.REPO
+    / "docs"
+    / "events",
+) -> None:
+    """Write the AsyncAPI 3.0 document and one JSON Schema per event type."""
+    from shared.events.asyncapi import export
+
+    written = export(folder)
+    typer.echo(f"wrote {len(written)} files to {folder}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""Collect every domain-level field error of a request, then answer one 422 naming them all."""
+
+from __future__ import annotations
+
+from shared.errors import InvalidField
+
+
+class FieldErrors:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, pointer: str, message: str) -> None:
+        self.items.append((pointer, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InvalidField(self.items)

@@ -1,0 +1,1 @@
+"""Organizations: any kind of provider (NRM inclusiveness), funders and coordination bodies."""

@@ -1,0 +1,127 @@
+"""A trace crosses NATS: the consumer's span continues the producer's trace; logs carry ids."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.consumer import Consumer
+from shared.db import create_engine, create_sessionmaker
+from shared.events.envelope import CloudEvent
+from shared.messaging import NatsConnection, StreamSpec
+from shared.outbox import OutboxRelay, add_event
+from shared.telemetry import TraceIdFilter, configure_tracing, tracer
+from shared.testing import RunningServers
+from tests.shared.eventing import WidgetCreated, dead_letter, inbox, metadata, outbox, widget
+from tests.shared.test_consumer import eventually
+
+exporter = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="module")
+def provider() -> TracerProvider:
+    return configure_tracing("test", exporter)
+
+
+async def test_consumer_span_continues_the_producers_trace(
+    database_url: str, servers: RunningServers, provider: TracerProvider
+) -> None:
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    sessions = create_sessionmaker(engine)
+    stream = f"TRACE_{uuid.uuid4().hex[:6].upper()}"
+    seen: list[str] = []
+
+    async def handler(session: AsyncSession, event: CloudEvent) -> None:
+        from opentelemetry import trace
+
+        seen.append(format(trace.get_current_span().get_span_context().trace_id, "032x"))
+
+    connection = NatsConnection(servers.nats_url, name="trace")
+    connection.start()
+    relay = OutboxRelay(database_url, connection, streams=(StreamSpec(stream, ("testsvc.>",)),))
+    consumer = Consumer(
+        name="trace_consumer",
+        stream=stream,
+        subjects=("testsvc.widget.>",),
+        handler=handler,
+        sessionmaker=sessions,
+        inbox=inbox,
+        dead_letter=dead_letter,
+        nats=connection,
+    )
+    relay.start()
+    consumer.start()
+    try:
+        with tracer().start_as_current_span("produce") as span:
+            producer_trace = format(span.get_span_context().trace_id, "032x")
+            async with sessions() as session, session.begin():
+                await session.execute(sa.insert(widget).values(id="w", name="traced"))
+                await add_event(session, outbox, WidgetCreated(widget_id="w", name="traced"), entity_id="w")
+
+        async def handled() -> bool:
+            return bool(seen)
+
+        await eventually(handled)
+        assert seen == [producer_trace]
+
+        # The consumer span ends after the handler (the commit and ack come first): wait for it.
+        def consumer_spans() -> list[ReadableSpan]:
+            provider.force_flush()
+            return [s for s in exporter.get_finished_spans() if s.name.startswith("consume testsvc")]
+
+        async def span_finished() -> bool:
+            return bool(consumer_spans())
+
+        await eventually(span_finished)
+        assert consumer_spans()[-1].context.trace_id == int(producer_trace, 16)
+    finally:
+        await consumer.stop()
+        await relay.stop()
+        await connection.close()
+        async with connection_cleanup(servers.nats_url) as js:
+            await js.delete_stream(stream)
+        await engine.dispose()
+
+
+def test_log_lines_are_json_with_the_trace_id(provider: TracerProvider) -> None:
+    from pythonjsonlogger.json import JsonFormatter
+
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(JsonFormatter("%(levelname)s %(message)s"))
+    handler.addFilter(TraceIdFilter())
+    log = logging.getLogger("hawkari.test.telemetry")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        with tracer().start_as_current_span("work") as span:
+            log.info("something happened")
+        line = json.loads(buffer.getvalue().strip())
+        assert line["message"] == "something happened"
+        assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
+    finally:
+        log.removeHandler(handler)
+
+
+class connection_cleanup:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def __aenter__(self):  # type: ignore[no-untyped-def]
+        import nats
+
+        self.nc = await nats.connect(self.url)
+        return self.nc.jetstream()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.nc.close()
