@@ -18,8 +18,10 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import asyncpg
 import httpx
 import typer
+from sqlalchemy import make_url
 
 from hawkari import stack
 from hawkari.supervisor import Child, Supervisor
@@ -64,7 +66,11 @@ def migrate_all(server_url: str, services: list[stack.ServiceSpec]) -> None:
         if not spec.has_database or not spec.migrations.exists():
             continue
         url = stack.database_url_for(server_url, spec)
-        asyncio.run(ensure_database(url))
+        try:
+            asyncio.run(ensure_database(url))
+        except (OSError, asyncpg.PostgresError) as exc:
+            where = make_url(server_url).render_as_string(hide_password=True)
+            raise StackError(f"PostgreSQL at {where} cannot be reached or refused us ({exc.__class__.__name__})") from exc
         try:
             upgrade(spec.migrations, url)
         except Exception as exc:
@@ -218,8 +224,6 @@ def up(
 
 
 def _write_state(data_dir: Path, server_url: str, nats_url: str, services: list[stack.ServiceSpec]) -> None:
-    from sqlalchemy import make_url
-
     state = {
         "pid": os.getpid(),
         "postgres": make_url(server_url).render_as_string(hide_password=True),
@@ -289,6 +293,24 @@ def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     finally:
         if pg is not None:
             pg.stop()
+
+
+@app.command()
+def revision(
+    service: Annotated[str, typer.Argument(help="The service whose history gets the revision.")],
+    message: Annotated[str, typer.Option("-m", "--message", help="What the migration changes.")],
+) -> None:
+    """Start a new, empty migration in a service's history (write its upgrade/downgrade by hand)."""
+    from alembic import command
+
+    from shared.migrations import alembic_config
+
+    spec = next((s for s in stack.present_services() if s.name == service and s.has_database), None)
+    if spec is None:
+        fail(f"there is no service called {service!r} with a database in this checkout.")
+        return
+    script = command.revision(alembic_config(spec.migrations, "postgresql://unused/x"), message=message)
+    typer.echo(f"created {getattr(script, 'path', script)}")
 
 
 @events_app.command("export")

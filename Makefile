@@ -1,0 +1,39 @@
+# The two commands of the README: `make up` (set up and run the stack), `make test` (set up and test).
+# A fresh machine needs only Python 3.11+ and make: everything else comes pinned from uv.lock.
+PYTHON ?= python3
+VENV   := .venv
+UV     := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+
+.PHONY: setup up test lint typecheck unit bench events clean
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	@touch $@
+
+setup: $(VENV)/.synced
+
+up: setup
+	$(VENV)/bin/hawkari up
+
+lint: setup
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+typecheck: setup
+	$(UV) run --frozen mypy
+
+unit: setup
+	$(UV) run --frozen pytest
+
+test: lint typecheck unit
+
+events: setup
+	$(VENV)/bin/hawkari events export
+
+clean:
+	rm -rf $(VENV) .hawkari .pytest_cache .mypy_cache .ruff_cache

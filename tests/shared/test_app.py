@@ -1,0 +1,105 @@
+"""The service factory: health and readiness against real servers, authenticated routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import Depends, FastAPI
+
+from deploy.devidp.testing import issuer_of, running_idp
+from shared.app import ServiceDefinition, create_service_app
+from shared.auth import Principal, authenticated_router, require_roles
+from shared.processes import free_port
+from shared.settings import ServiceSettings
+from shared.testing import RunningServers
+
+
+def make_app(database_url: str, nats_url: str, issuer: str) -> FastAPI:
+    router = authenticated_router(tags=["demo"])
+
+    @router.get("/whoami")
+    async def whoami(principal: Principal = Depends(require_roles("counsellor"))) -> dict[str, Any]:
+        return {"username": principal.username, "org_id": str(principal.org_id)}
+
+    settings = ServiceSettings(database_url=database_url, nats_url=nats_url, oidc_issuer=issuer)
+    return create_service_app(ServiceDefinition(name="demo", title="Demo", settings=settings, routers=[router]))
+
+
+@pytest.fixture(scope="module")
+def idp(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with running_idp(tmp_path_factory.mktemp("idp")) as base_url:
+        yield base_url
+
+
+async def client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(manager.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+            yield client
+
+
+async def token(idp: str, username: str) -> str:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{issuer_of(idp)}/protocol/openid-connect/token",
+            data={"grant_type": "password", "client_id": "hawkari-cli", "username": username,
+                  "password": "hawkari-demo"},
+        )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+async def test_ready_when_database_and_nats_answer(database_url: str, servers: RunningServers, idp: str) -> None:
+    async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp))):
+        assert (await client.get("/healthz")).json() == {"status": "ok", "service": "demo"}
+        import asyncio
+
+        for _ in range(50):  # NATS connects in the background
+            response = await client.get("/readyz")
+            if response.status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        assert response.status_code == 200
+        assert response.json()["checks"] == {"database": True, "nats": True}
+
+
+async def test_not_ready_while_nats_is_unreachable(database_url: str, idp: str) -> None:
+    async for client in client_for(make_app(database_url, f"nats://127.0.0.1:{free_port()}", issuer_of(idp))):
+        assert (await client.get("/healthz")).status_code == 200  # alive, though not ready
+        response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"]
+        assert response.json()["checks"] == {"database": True, "nats": False}
+
+
+async def test_not_ready_while_the_database_is_unreachable(servers: RunningServers, idp: str) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"
+    async for client in client_for(make_app(url, servers.nats_url, issuer_of(idp))):
+        response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["database"] is False
+
+
+async def test_routes_are_authenticated_and_role_checked(database_url: str, servers: RunningServers, idp: str) -> None:
+    async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp))):
+        anonymous = await client.get("/v1/whoami")
+        assert anonymous.status_code == 401 and "Bearer" in anonymous.headers["www-authenticate"]
+        counsellor = await client.get(
+            "/v1/whoami", headers={"Authorization": f"Bearer {await token(idp, 'counsellor.erbil')}"}
+        )
+        assert counsellor.status_code == 200 and counsellor.json()["username"] == "counsellor.erbil"
+        funder = await client.get("/v1/whoami", headers={"Authorization": f"Bearer {await token(idp, 'funder.se')}"})
+        assert funder.status_code == 403
+        assert funder.headers["content-type"] == "application/problem+json"
+
+
+async def test_openapi_is_served(database_url: str, servers: RunningServers, idp: str, tmp_path: Path) -> None:
+    async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp))):
+        spec = (await client.get("/openapi.json")).json()
+        assert "/v1/whoami" in spec["paths"] and "/readyz" in spec["paths"]
