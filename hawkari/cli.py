@@ -70,7 +70,9 @@ def migrate_all(server_url: str, services: list[stack.ServiceSpec]) -> None:
             asyncio.run(ensure_database(url))
         except (OSError, asyncpg.PostgresError) as exc:
             where = make_url(server_url).render_as_string(hide_password=True)
-            raise StackError(f"PostgreSQL at {where} cannot be reached or refused us ({exc.__class__.__name__})") from exc
+            raise StackError(
+                f"PostgreSQL at {where} cannot be reached or refused us ({exc.__class__.__name__})"
+            ) from exc
         try:
             upgrade(spec.migrations, url)
         except Exception as exc:

@@ -65,8 +65,9 @@ def read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:
 @pytest.fixture
 def running_stack(data_dir: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str], str]]:
     env = stack_env(data_dir)
-    proc = subprocess.Popen([*HAWKARI, "up"], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [*HAWKARI, "up"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         output = read_until(proc, "Press Ctrl-C to stop.", timeout=120)
         yield proc, env, output
@@ -92,7 +93,9 @@ def test_up_brings_everything_to_ready_and_ctrl_c_stops_it_all(
         port = env[f"HAWKARI_{spec.name.upper()}_PORT"]
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200, spec.name
 
-    status = subprocess.run([*HAWKARI, "status"], cwd=REPO, env=env, capture_output=True, text=True, timeout=30)
+    status = subprocess.run(
+        [*HAWKARI, "status"], cwd=REPO, env=env, capture_output=True, text=True, timeout=30
+    )
     assert status.returncode == 0, status.stdout + status.stderr
     assert "ready" in status.stdout
 
@@ -100,7 +103,7 @@ def test_up_brings_everything_to_ready_and_ctrl_c_stops_it_all(
     assert children, "up runs its servers and services as child processes"
     proc.send_signal(signal.SIGINT)
     assert proc.wait(30) == 0
-    gone, alive = psutil.wait_procs(children, timeout=15)
+    _gone, alive = psutil.wait_procs(children, timeout=15)
     assert not alive, f"left running: {[p.info for p in alive]}"
     assert (data_dir / "postgres" / "PG_VERSION").exists()  # data stays for the next `up`
     assert not (data_dir / "state.json").exists()
@@ -111,7 +114,9 @@ def test_a_taken_port_stops_up_with_one_clear_sentence(data_dir: Path) -> None:
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", int(env["HAWKARI_IDP_PORT"])))
         blocker.listen()
-        result = subprocess.run([*HAWKARI, "up"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [*HAWKARI, "up"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        )
     assert result.returncode == 1
     assert f"port {env['HAWKARI_IDP_PORT']} for the identity provider is already in use" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -131,6 +136,8 @@ def test_an_unreachable_database_stops_up_with_one_clear_sentence(data_dir: Path
 
 def test_status_without_a_running_stack_says_so(data_dir: Path) -> None:
     env = stack_env(data_dir)
-    result = subprocess.run([*HAWKARI, "status"], cwd=REPO, env=env, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [*HAWKARI, "status"], cwd=REPO, env=env, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 1
     assert "no stack is running" in result.stderr

@@ -27,7 +27,9 @@ def make_app(database_url: str, nats_url: str, issuer: str) -> FastAPI:
         return {"username": principal.username, "org_id": str(principal.org_id)}
 
     settings = ServiceSettings(database_url=database_url, nats_url=nats_url, oidc_issuer=issuer)
-    return create_service_app(ServiceDefinition(name="demo", title="Demo", settings=settings, routers=[router]))
+    return create_service_app(
+        ServiceDefinition(name="demo", title="Demo", settings=settings, routers=[router])
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +49,20 @@ async def token(idp: str, username: str) -> str:
     async with httpx.AsyncClient() as http:
         response = await http.post(
             f"{issuer_of(idp)}/protocol/openid-connect/token",
-            data={"grant_type": "password", "client_id": "hawkari-cli", "username": username,
-                  "password": "hawkari-demo"},
+            data={
+                "grant_type": "password",
+                "client_id": "hawkari-cli",
+                "username": username,
+                "password": "hawkari-demo",
+            },
         )
     response.raise_for_status()
     return str(response.json()["access_token"])
 
 
-async def test_ready_when_database_and_nats_answer(database_url: str, servers: RunningServers, idp: str) -> None:
+async def test_ready_when_database_and_nats_answer(
+    database_url: str, servers: RunningServers, idp: str
+) -> None:
     async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp))):
         assert (await client.get("/healthz")).json() == {"status": "ok", "service": "demo"}
         import asyncio
@@ -86,7 +94,9 @@ async def test_not_ready_while_the_database_is_unreachable(servers: RunningServe
         assert response.json()["checks"]["database"] is False
 
 
-async def test_routes_are_authenticated_and_role_checked(database_url: str, servers: RunningServers, idp: str) -> None:
+async def test_routes_are_authenticated_and_role_checked(
+    database_url: str, servers: RunningServers, idp: str
+) -> None:
     async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp))):
         anonymous = await client.get("/v1/whoami")
         assert anonymous.status_code == 401 and "Bearer" in anonymous.headers["www-authenticate"]
@@ -94,12 +104,16 @@ async def test_routes_are_authenticated_and_role_checked(database_url: str, serv
             "/v1/whoami", headers={"Authorization": f"Bearer {await token(idp, 'counsellor.erbil')}"}
         )
         assert counsellor.status_code == 200 and counsellor.json()["username"] == "counsellor.erbil"
-        funder = await client.get("/v1/whoami", headers={"Authorization": f"Bearer {await token(idp, 'funder.se')}"})
+        funder = await client.get(
+            "/v1/whoami", headers={"Authorization": f"Bearer {await token(idp, 'funder.se')}"}
+        )
         assert funder.status_code == 403
         assert funder.headers["content-type"] == "application/problem+json"
 
 
-async def test_openapi_is_served(database_url: str, servers: RunningServers, idp: str, tmp_path: Path) -> None:
+async def test_openapi_is_served(
+    database_url: str, servers: RunningServers, idp: str, tmp_path: Path
+) -> None:
     async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp))):
         spec = (await client.get("/openapi.json")).json()
         assert "/v1/whoami" in spec["paths"] and "/readyz" in spec["paths"]
