@@ -61,15 +61,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.token_verifier = TokenVerifier(
-            settings.oidc_issuer,
-            settings.oidc_audience,
-            jwks_url=(
-                f"{settings.oidc_internal_url.rstrip('/')}/protocol/openid-connect/certs"
-                if settings.oidc_internal_url
-                else None
-            ),
-        )
+        app.state.token_verifier = TokenVerifier.from_settings(settings)
         nats = NatsConnection(settings.nats_url, name=f"hawkari-{definition.name}")
         nats.start()
         app.state.nats = nats

@@ -189,18 +189,23 @@ async def _handle_problem(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _malformed_body(request: Request) -> JSONResponse:
+    """A body that does not decode (broken JSON, not UTF-8) names the whole document: pointer ""."""
+    return problem_response(
+        422,
+        "malformed-body",
+        "Malformed request body",
+        "The request body is not valid UTF-8 JSON.",
+        instance=request.url.path,
+        errors=[{"pointer": "", "detail": "is not valid UTF-8 JSON"}],
+    )
+
+
 async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     if status == 400 and exc.detail == _FASTAPI_BODY_PARSE_ERROR:
-        return problem_response(
-            422,
-            "malformed-body",
-            "Malformed request body",
-            "The request body could not be decoded.",
-            instance=request.url.path,
-            errors=[{"pointer": "", "detail": "is not valid UTF-8 JSON"}],
-        )
+        return _malformed_body(request)
     slug = _SLUG_BY_STATUS.get(status, "http-error")
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
@@ -213,15 +218,7 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     raw = exc.errors()
     if any(e.get("type") == "json_invalid" for e in raw):
-        # A body that does not decode (broken JSON, not UTF-8) names the whole document: pointer "".
-        return problem_response(
-            422,
-            "malformed-body",
-            "Malformed request body",
-            "The request body is not valid UTF-8 JSON.",
-            instance=request.url.path,
-            errors=[{"pointer": "", "detail": "is not valid UTF-8 JSON"}],
-        )
+        return _malformed_body(request)
     errors = _validation_errors(exc)
     return problem_response(
         422,

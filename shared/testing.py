@@ -7,10 +7,12 @@ run in a temporary folder and stop with the session. Each test gets its own data
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,3 +80,15 @@ def start_test_servers() -> Iterator[RunningServers]:
                 nats.stop()
             if pg is not None:
                 pg.stop()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout: float = 10.0, interval: float = 0.02
+) -> None:
+    """Wait until ``check()`` is true; fail the test if it is not within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

@@ -72,3 +72,21 @@ def _wait_until_started(server: uvicorn.Server, thread: threading.Thread, timeou
             server.should_exit = True
             raise RuntimeError(f"the development IdP did not start within {timeout} s")
         time.sleep(0.01)
+
+
+async def password_token(base_url: str, username: str, password: str = "hawkari-demo") -> str:  # noqa: S107 - the documented demo password
+    """An access token for a demo user, from the password grant of the development CLI client."""
+    import httpx
+
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{issuer_of(base_url)}/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": "hawkari-cli",
+                "username": username,
+                "password": password,
+            },
+        )
+    response.raise_for_status()
+    return str(response.json()["access_token"])

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import Depends, FastAPI
 
-from deploy.devidp.testing import issuer_of, running_idp
+from deploy.devidp.testing import issuer_of, password_token
 from shared.app import ServiceDefinition, create_service_app
 from shared.auth import Principal, authenticated_router, require_roles
 from shared.processes import free_port
@@ -32,12 +31,6 @@ def make_app(database_url: str, nats_url: str, issuer: str) -> FastAPI:
     )
 
 
-@pytest.fixture(scope="module")
-def idp(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with running_idp(tmp_path_factory.mktemp("idp")) as base_url:
-        yield base_url
-
-
 async def client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(manager.app, raise_app_exceptions=False)
@@ -45,25 +38,10 @@ async def client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def token(idp: str, username: str) -> str:
-    async with httpx.AsyncClient() as http:
-        response = await http.post(
-            f"{issuer_of(idp)}/protocol/openid-connect/token",
-            data={
-                "grant_type": "password",
-                "client_id": "hawkari-cli",
-                "username": username,
-                "password": "hawkari-demo",
-            },
-        )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
 async def test_ready_when_database_and_nats_answer(
-    database_url: str, servers: RunningServers, idp: str
+    database_url: str, servers: RunningServers, idp_url: str
 ) -> None:
-    async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp))):
+    async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp_url))):
         assert (await client.get("/healthz")).json() == {"status": "ok", "service": "demo"}
         import asyncio
 
@@ -76,8 +54,10 @@ async def test_ready_when_database_and_nats_answer(
         assert response.json()["checks"] == {"database": True, "nats": True}
 
 
-async def test_not_ready_while_nats_is_unreachable(database_url: str, idp: str) -> None:
-    async for client in client_for(make_app(database_url, f"nats://127.0.0.1:{free_port()}", issuer_of(idp))):
+async def test_not_ready_while_nats_is_unreachable(database_url: str, idp_url: str) -> None:
+    async for client in client_for(
+        make_app(database_url, f"nats://127.0.0.1:{free_port()}", issuer_of(idp_url))
+    ):
         assert (await client.get("/healthz")).status_code == 200  # alive, though not ready
         response = await client.get("/readyz")
         assert response.status_code == 503
@@ -86,34 +66,35 @@ async def test_not_ready_while_nats_is_unreachable(database_url: str, idp: str) 
         assert response.json()["checks"] == {"database": True, "nats": False}
 
 
-async def test_not_ready_while_the_database_is_unreachable(servers: RunningServers, idp: str) -> None:
+async def test_not_ready_while_the_database_is_unreachable(servers: RunningServers, idp_url: str) -> None:
     url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"
-    async for client in client_for(make_app(url, servers.nats_url, issuer_of(idp))):
+    async for client in client_for(make_app(url, servers.nats_url, issuer_of(idp_url))):
         response = await client.get("/readyz")
         assert response.status_code == 503
         assert response.json()["checks"]["database"] is False
 
 
 async def test_routes_are_authenticated_and_role_checked(
-    database_url: str, servers: RunningServers, idp: str
+    database_url: str, servers: RunningServers, idp_url: str
 ) -> None:
-    async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp))):
+    async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp_url))):
         anonymous = await client.get("/v1/whoami")
         assert anonymous.status_code == 401 and "Bearer" in anonymous.headers["www-authenticate"]
         counsellor = await client.get(
-            "/v1/whoami", headers={"Authorization": f"Bearer {await token(idp, 'counsellor.erbil')}"}
+            "/v1/whoami",
+            headers={"Authorization": f"Bearer {await password_token(idp_url, 'counsellor.erbil')}"},
         )
         assert counsellor.status_code == 200 and counsellor.json()["username"] == "counsellor.erbil"
         funder = await client.get(
-            "/v1/whoami", headers={"Authorization": f"Bearer {await token(idp, 'funder.se')}"}
+            "/v1/whoami", headers={"Authorization": f"Bearer {await password_token(idp_url, 'funder.se')}"}
         )
         assert funder.status_code == 403
         assert funder.headers["content-type"] == "application/problem+json"
 
 
 async def test_openapi_is_served(
-    database_url: str, servers: RunningServers, idp: str, tmp_path: Path
+    database_url: str, servers: RunningServers, idp_url: str, tmp_path: Path
 ) -> None:
-    async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp))):
+    async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp_url))):
         spec = (await client.get("/openapi.json")).json()
         assert "/v1/whoami" in spec["paths"] and "/readyz" in spec["paths"]

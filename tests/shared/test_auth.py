@@ -24,7 +24,7 @@ from fastapi import Depends, FastAPI
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from deploy.devidp.testing import KEY_FILE_NAME, issuer_of, running_idp
+from deploy.devidp.testing import KEY_FILE_NAME, issuer_of, password_token, running_idp
 from shared.auth import (
     CurrentPrincipal,
     Principal,
@@ -57,19 +57,7 @@ def idp_key(idp_url: str, idp_dir: Path) -> RSAKey:
 
 
 async def user_token(idp_url: str, username: str) -> str:
-    async with httpx.AsyncClient() as http:
-        response = await http.post(
-            f"{issuer_of(idp_url)}/protocol/openid-connect/token",
-            data={
-                "grant_type": "password",
-                "client_id": "hawkari-cli",
-                "username": username,
-                "password": PASSWORD,
-            },
-        )
-    response.raise_for_status()
-    token: str = response.json()["access_token"]
-    return token
+    return await password_token(idp_url, username, PASSWORD)
 
 
 def claims_of(token: str) -> dict[str, Any]:

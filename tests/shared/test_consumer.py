@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -17,7 +16,7 @@ from shared.consumer import Consumer
 from shared.db import create_engine, create_sessionmaker
 from shared.events.envelope import CloudEvent, make_event
 from shared.messaging import NatsConnection, StreamSpec, ensure_stream
-from shared.testing import RunningServers
+from shared.testing import RunningServers, eventually
 from tests.shared.eventing import WidgetCreated, dead_letter, effect, inbox, metadata
 
 
@@ -58,15 +57,6 @@ async def record_effect(session: AsyncSession, event: CloudEvent) -> None:
 async def count(sessions, table: sa.Table) -> int:  # type: ignore[no-untyped-def]
     async with sessions() as session:
         return int((await session.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())
-
-
-async def eventually(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def widget_event() -> CloudEvent:

@@ -19,7 +19,7 @@ from shared.db import create_engine, create_sessionmaker
 from shared.messaging import NatsConnection, StreamSpec
 from shared.outbox import OutboxRelay, add_event
 from shared.processes import EmbeddedNats, free_port
-from shared.testing import RunningServers
+from shared.testing import RunningServers, eventually
 from tests.shared.eventing import WidgetCreated, metadata, outbox, widget
 
 
@@ -64,15 +64,6 @@ async def stream_messages(nats_url: str, stream: str) -> list[nats.aio.msg.Msg]:
         await nc.close()
 
 
-async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
 async def unpublished(url: str) -> int:
     engine = create_engine(url, pool_size=1)
     try:
@@ -115,8 +106,8 @@ async def test_committed_event_is_published_once_with_its_id_as_msg_id(
     relay, connection = await start_relay(db, servers.nats_url, stream)
     try:
         widget_id = await create_widget(db, "first")
-        await wait_for(lambda: _equals(unpublished(db), 0))
-        await wait_for(lambda: _count(servers.nats_url, stream, 1))
+        await eventually(lambda: _equals(unpublished(db), 0))
+        await eventually(lambda: _count(servers.nats_url, stream, 1))
         [msg] = await stream_messages(servers.nats_url, stream)
         envelope = json.loads(msg.data)
         assert envelope["specversion"] == "1.0"
@@ -144,10 +135,10 @@ async def test_notify_wakes_the_relay_without_waiting_for_a_poll(
 ) -> None:
     relay, connection = await start_relay(db, servers.nats_url, stream, poll=600.0)
     try:
-        await wait_for(lambda: _count(servers.nats_url, stream, 0))  # relay is up, stream made
+        await eventually(lambda: _count(servers.nats_url, stream, 0))  # relay is up, stream made
         started = time.monotonic()
         await create_widget(db, "fast")
-        await wait_for(lambda: _equals(unpublished(db), 0), timeout=5)
+        await eventually(lambda: _equals(unpublished(db), 0), timeout=5)
         # Far below the 600 s poll interval: only LISTEN/NOTIFY can explain it.
         assert time.monotonic() - started < 2.0
     finally:
@@ -164,14 +155,14 @@ async def test_nats_down_the_change_commits_and_the_event_goes_out_once_on_retur
     relay, connection = await start_relay(db, server.url(), stream, poll=0.5)
     try:
         await create_widget(db, "before")
-        await wait_for(lambda: _equals(unpublished(db), 0))
+        await eventually(lambda: _equals(unpublished(db), 0))
         server.stop()
         ids = [await create_widget(db, f"while-down-{i}") for i in range(5)]
         assert len(ids) == 5  # every change committed although NATS is down
         await asyncio.sleep(1.0)
         assert await unpublished(db) == 5
         server.start()
-        await wait_for(lambda: _equals(unpublished(db), 0), timeout=30)
+        await eventually(lambda: _equals(unpublished(db), 0), timeout=30)
         msgs = await stream_messages(server.url(), stream)
         subjects = [json.loads(m.data)["subject"] for m in msgs]
         assert sorted(subjects[1:]) == sorted(ids)
@@ -188,14 +179,14 @@ async def test_republishing_after_a_crash_before_marking_is_deduplicated(
     relay, connection = await start_relay(db, servers.nats_url, stream)
     try:
         await create_widget(db, "once")
-        await wait_for(lambda: _equals(unpublished(db), 0))
+        await eventually(lambda: _equals(unpublished(db), 0))
         # As if the relay died after JetStream stored the message but before the row was marked.
         engine = create_engine(db, pool_size=1)
         async with engine.begin() as conn:
             await conn.execute(sa.update(outbox).values(published_at=None))
         await engine.dispose()
         relay._wake.set()
-        await wait_for(lambda: _equals(unpublished(db), 0))
+        await eventually(lambda: _equals(unpublished(db), 0))
         assert len(await stream_messages(servers.nats_url, stream)) == 1
     finally:
         await relay.stop()

@@ -19,9 +19,8 @@ from shared.events.envelope import CloudEvent
 from shared.messaging import NatsConnection, StreamSpec
 from shared.outbox import OutboxRelay, add_event
 from shared.telemetry import TraceIdFilter, configure_tracing, tracer
-from shared.testing import RunningServers
+from shared.testing import RunningServers, eventually
 from tests.shared.eventing import WidgetCreated, dead_letter, inbox, metadata, outbox, widget
-from tests.shared.test_consumer import eventually
 
 exporter = InMemorySpanExporter()
 
