@@ -48,10 +48,23 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Access logs name paths with ids only; uvicorn's own handler would bypass the JSON format.
+    # uvicorn's own handlers would bypass the JSON format; route its records through ours.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, DropQueryString) for f in access.filters):
+        access.addFilter(DropQueryString())
+
+
+class DropQueryString(logging.Filter):
+    """Access log lines keep the path but never the query string, where a search term could be a name."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+        return True
 
 
 def configure_tracing(service: str, exporter: SpanExporter | None = None) -> TracerProvider:

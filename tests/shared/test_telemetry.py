@@ -124,3 +124,20 @@ class connection_cleanup:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.nc.close()
+
+
+def test_access_logs_drop_query_strings() -> None:
+    from shared.telemetry import DropQueryString
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/v1/cases?q=Marker%20Name", "1.1", 200),
+        None,
+    )
+    assert DropQueryString().filter(record)
+    assert "Marker" not in record.getMessage()
+    assert "/v1/cases?…" in record.getMessage()
