@@ -193,7 +193,6 @@ def up(
                         "127.0.0.1",
                         "--port",
                         str(spec.port),
-                        "--no-access-log",
                         "--timeout-graceful-shutdown",
                         "5",
                     ],

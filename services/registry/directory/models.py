@@ -7,7 +7,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
-    ARRAY,
     Boolean,
     CheckConstraint,
     Column,
@@ -19,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.registry.common.model import Tracked
@@ -82,6 +81,7 @@ class Service(Tracked, Base):
             "referral_response_hours": self.referral_response_hours,
             "open_places": self.open_places,
             "waitlist_length": self.waitlist_length,
+            "capacity_updated_at": self.capacity_updated_at,
             "assured_at": self.assured_at,
             "email": self.email,
             "url": self.url,

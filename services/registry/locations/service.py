@@ -61,7 +61,7 @@ async def create(
         session, actor, entity_type=ENTITY, entity_id=loc.id, organization_id=loc.organization_id,
         version=loc.version, action="created", before={}, after=loc.snapshot(),
     )
-    await publish(session, _event(loc, LocationUpserted), loc.id)
+    await publish(session, event(loc, LocationUpserted), loc.id)
     return loc
 
 
@@ -104,7 +104,7 @@ async def update(
         session, actor, entity_type=ENTITY, entity_id=loc.id, organization_id=loc.organization_id,
         version=loc.version, action="updated", before=before, after=after,
     )
-    await publish(session, _event(loc, LocationUpserted), loc.id)
+    await publish(session, event(loc, LocationUpserted), loc.id)
     if (before["governorate_code"], before["district_code"]) != (after["governorate_code"], after["district_code"]):
         await indexer.reindex_location(session, loc.id)  # where its services are found changed
     return loc
@@ -138,7 +138,7 @@ async def _deactivate(session: AsyncSession, actor: Principal, loc: Location) ->
         session, actor, entity_type=ENTITY, entity_id=loc.id, organization_id=loc.organization_id,
         version=loc.version, action="deactivated", before=before, after=loc.snapshot(),
     )
-    await publish(session, _event(loc, LocationDeactivated), loc.id)
+    await publish(session, event(loc, LocationDeactivated), loc.id)
     await indexer.reindex_location(session, loc.id)
 
 
@@ -155,7 +155,7 @@ def _check(loc: Location, errors: FieldErrors) -> None:
         errors.add("/governorate_code", "a district needs its governorate")
 
 
-def _event(loc: Location, contract: type[LocationState]) -> LocationState:
+def event(loc: Location, contract: type[LocationState]) -> LocationState:
     return contract(
         location_id=loc.id,
         organization_id=loc.organization_id,

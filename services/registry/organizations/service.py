@@ -64,7 +64,7 @@ async def create(
         session, actor, entity_type=ENTITY, entity_id=org.id, organization_id=org.id,
         version=org.version, action="created", before={}, after=org.snapshot(),
     )
-    await publish(session, _event(org, OrganizationUpserted), org.id)
+    await publish(session, event(org, OrganizationUpserted), org.id)
     return org
 
 
@@ -114,7 +114,7 @@ async def update(
         session, actor, entity_type=ENTITY, entity_id=org.id, organization_id=org.id,
         version=org.version, action="updated", before=before, after=after,
     )
-    await publish(session, _event(org, OrganizationUpserted), org.id)
+    await publish(session, event(org, OrganizationUpserted), org.id)
     if before["name"] != after["name"] or before["kind"] != after["kind"]:
         # Search results show the organization's name and filter on its kind.
         await indexer.reindex_organization(session, org.id)
@@ -143,7 +143,7 @@ async def deactivate(
         session, actor, entity_type=ENTITY, entity_id=org.id, organization_id=org.id,
         version=org.version, action="deactivated", before=before, after=org.snapshot(),
     )
-    await publish(session, _event(org, OrganizationDeactivated), org.id)
+    await publish(session, event(org, OrganizationDeactivated), org.id)
     await directory.deactivate_all_of(session, actor, org.id)
     await locations.deactivate_all_of(session, actor, org.id)
     return org
@@ -173,7 +173,7 @@ def _search_text(org: Organization) -> str:
     return normalise(" ".join(org.name.values()))
 
 
-def _event(org: Organization, contract: type[OrganizationState]) -> OrganizationState:
+def event(org: Organization, contract: type[OrganizationState]) -> OrganizationState:
     return contract(
         organization_id=org.id,
         version=org.version,

@@ -128,7 +128,7 @@ def governorates() -> dict[str, Governorate]:
         out[sub.code] = Governorate(
             sub.code, sub.name, en, ar, ckb, sub.code in _KURDISTAN_GOVERNORATES, from_iso=True
         )
-    out[HALABJA] = Governorate(HALABJA, "Halabja Governorate", "Halabja", "حلبجة", "هەڵەبجە", True, from_iso=False)
+    out[HALABJA] = Governorate(HALABJA, "Halabja", "Halabja", "حلبجة", "هەڵەبجە", True, from_iso=False)
     return dict(sorted(out.items()))
 
 

@@ -16,7 +16,12 @@ from services.registry.taxonomy import repository
 from services.registry.taxonomy.models import TaxonomyTerm
 from services.registry.taxonomy.schemas import TermCreate, TermUpdate
 from shared.auth import Principal
-from shared.contracts.registry import TaxonomyTermDeactivated, TaxonomyTermState, TaxonomyTermUpserted, Translations
+from shared.contracts.registry import (
+    TaxonomyTermDeactivated,
+    TaxonomyTermState,
+    TaxonomyTermUpserted,
+    Translations,
+)
 from shared.db import utcnow
 from shared.errors import NotFound
 
@@ -54,7 +59,7 @@ async def create(
         session, actor, entity_type=ENTITY, entity_id=term.id, organization_id=None,
         version=term.version, action="created", before={}, after=term.snapshot(),
     )
-    await publish(session, _event(term, TaxonomyTermUpserted), term.id)
+    await publish(session, event(term, TaxonomyTermUpserted), term.id)
     return term
 
 
@@ -92,7 +97,7 @@ async def update(
         session, actor, entity_type=ENTITY, entity_id=term.id, organization_id=None,
         version=term.version, action="updated", before=before, after=after,
     )
-    await publish(session, _event(term, TaxonomyTermUpserted), term.id)
+    await publish(session, event(term, TaxonomyTermUpserted), term.id)
     if (before["name"], before["dimension"]) != (after["name"], after["dimension"]):
         await indexer.reindex_term(session, term.id)  # services are found by term names and dimension
     return term
@@ -114,7 +119,7 @@ async def deactivate(session: AsyncSession, actor: Principal, term_id: uuid.UUID
         session, actor, entity_type=ENTITY, entity_id=term.id, organization_id=None,
         version=term.version, action="deactivated", before=before, after=term.snapshot(),
     )
-    await publish(session, _event(term, TaxonomyTermDeactivated), term.id)
+    await publish(session, event(term, TaxonomyTermDeactivated), term.id)
     await indexer.reindex_term(session, term.id)
     return term
 
@@ -136,7 +141,7 @@ async def _check_parent(
         current = await repository.parent_of(session, current)
 
 
-def _event(term: TaxonomyTerm, contract: type[TaxonomyTermState]) -> TaxonomyTermState:
+def event(term: TaxonomyTerm, contract: type[TaxonomyTermState]) -> TaxonomyTermState:
     return contract(
         taxonomy_term_id=term.id,
         version=term.version,
