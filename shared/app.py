@@ -10,11 +10,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
 from shared.auth import TokenVerifier
 from shared.consumer import Consumer
@@ -29,7 +29,16 @@ from shared.telemetry import configure_logging, configure_tracing, instrument_li
 
 logger = logging.getLogger("hawkari.app")
 
+class Worker(Protocol):
+    """A background task owned by the service process: an outbox relay, a consumer, a scheduler."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 ConsumerFactory = Callable[[FastAPI], Sequence[Consumer]]
+WorkerFactory = Callable[[FastAPI], Sequence[Worker]]
 Hook = Callable[[FastAPI], Awaitable[None]]
 
 
@@ -44,6 +53,8 @@ class ServiceDefinition:
     outbox: sa.Table | None = None
     streams: Sequence[StreamSpec] = ()  # the streams this service produces to
     consumers: ConsumerFactory | None = None
+    # Other background workers (schedulers, delivery loops), made once the database is ready.
+    workers: WorkerFactory | None = None
     on_startup: Sequence[Hook] = field(default_factory=tuple)
     on_shutdown: Sequence[Hook] = field(default_factory=tuple)
     run_workers: bool = True
@@ -58,14 +69,16 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
-        SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.token_verifier = TokenVerifier.from_settings(settings)
         nats = NatsConnection(settings.nats_url, name=f"hawkari-{definition.name}")
         nats.start()
         app.state.nats = nats
-        workers: list[OutboxRelay | Consumer] = []
+        # Startup hooks first: they prepare the state that workers use.
+        for hook in definition.on_startup:
+            await hook(app)
+        workers: list[Worker] = []
         app.state.relay = None
         if definition.run_workers:
             if definition.outbox is not None:
@@ -74,8 +87,8 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
                 workers.append(relay)
             if definition.consumers is not None:
                 workers.extend(definition.consumers(app))
-        for hook in definition.on_startup:
-            await hook(app)
+            if definition.workers is not None:
+                workers.extend(definition.workers(app))
         for worker in workers:
             worker.start()
         app.state.workers = workers

@@ -99,6 +99,7 @@ class Consumer:
     async def run(self) -> None:
         backoff = 0.2
         while True:
+            sub = None
             try:
                 js = await self.nats.jetstream()
                 # Creating a durable that exists with the same configuration is a no-op.
@@ -118,6 +119,11 @@ class Consumer:
                 logger.warning("consumer %s paused: %s", self.name, exc.__class__.__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+            finally:
+                # An open pull subscription would hold the connection's drain for its full timeout.
+                if sub is not None:
+                    with contextlib.suppress(Exception):
+                        await sub.unsubscribe()
 
     async def process(self, msg: Msg) -> None:
         deliveries = msg.metadata.num_delivered or 1

@@ -44,6 +44,17 @@ class RunningServers:
             await conn.close()
         return self.database_url(name)
 
+    async def migrated_template(self, migrations: Path, prefix: str) -> str:
+        """A database migrated to head once, to copy per test with ``create_database(template=...)``.
+
+        Returns its URL; pass ``make_url(url).database`` as the template name.
+        """
+        from shared.migrations import upgrade
+
+        url = await self.create_database(prefix)
+        await asyncio.to_thread(upgrade, migrations, url)
+        return url
+
     async def drop_database(self, url: str) -> None:
         name = make_url(url).database
         conn = await asyncpg.connect(asyncpg_dsn(self.postgres_url))

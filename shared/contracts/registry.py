@@ -151,7 +151,8 @@ class ServiceUpserted(ServiceState):
     event_type: ClassVar[str] = "org.hawkari.service.upserted.v1"
     verb: ClassVar[str] = "upserted"
     summary: ClassVar[str] = (
-        "A service was created or changed (capacity and verification included); the payload is its full state."
+        "A service was created or changed (capacity and verification included); "
+        "the payload is its full state."
     )
 
 

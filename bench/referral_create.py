@@ -1,0 +1,237 @@
+"""Referral creation through the API vs a bare asyncpg loop writing the same rows, in one run.
+
+    uv run --frozen python -m bench.referral_create [--n 600] [--concurrency 16]
+
+Starts embedded PostgreSQL and NATS, the development IdP, and the referrals service under uvicorn
+(a separate process, real HTTP, workers off so neither side has background load). Cases with
+consent are prepared first. Then, at the same concurrency:
+
+- api: POST /v1/cases/{id}/referrals (token check, replica validation, consent check, referral row,
+  audit entry on the hash chain, outbox event) over HTTP;
+- bare: one asyncpg transaction per referral inserting the same rows (referral, audit entry chained
+  under the same advisory lock, outbox row + NOTIFY) with no checks at all.
+
+Writes throughput, the ratio and p50/p99 latencies to bench/results/referral_create.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from deploy.devidp.testing import issuer_of, running_idp
+from services.referrals.audit.chain import GENESIS, canonical, entry_hash
+from services.referrals.audit.service import CHAIN_LOCK
+from shared.db import asyncpg_dsn, create_engine, create_sessionmaker
+from shared.migrations import upgrade
+from shared.processes import free_port, wait_for_port
+from shared.testing import start_test_servers
+from tests.referrals.world import RWANGA, Directory, case_body, grant
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "referral_create.json"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def token(idp: str, user: str) -> str:
+    async with httpx.AsyncClient() as http:
+        r = await http.post(
+            f"{issuer_of(idp)}/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": "hawkari-cli",
+                "username": user,
+                "password": "hawkari-demo",
+            },
+        )
+        r.raise_for_status()
+        return str(r.json()["access_token"])
+
+
+async def run_pool(jobs: list, concurrency: int) -> tuple[float, list[float]]:  # type: ignore[type-arg]
+    queue: asyncio.Queue = asyncio.Queue()  # type: ignore[type-arg]
+    for job in jobs:
+        queue.put_nowait(job)
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        while not queue.empty():
+            job = queue.get_nowait()
+            t = time.perf_counter()
+            await job()
+            latencies.append(time.perf_counter() - t)
+
+    start = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(concurrency)])
+    return time.perf_counter() - start, latencies
+
+
+async def bench(n: int, concurrency: int, servers, idp: str) -> dict:  # type: ignore[no-untyped-def]
+    db_url = await servers.create_database("bench_referrals")
+    await asyncio.to_thread(upgrade, ROOT / "services" / "referrals" / "migrations", db_url)
+    directory = Directory()
+    engine = create_engine(db_url)
+    await directory.load(create_sessionmaker(engine))
+    await engine.dispose()
+    port = free_port()
+    env = {
+        **os.environ,
+        "HAWKARI_REFERRALS_DATABASE_URL": db_url,
+        "HAWKARI_REFERRALS_NATS_URL": servers.nats_url,
+        "HAWKARI_REFERRALS_OIDC_ISSUER": issuer_of(idp),
+        "HAWKARI_REFERRALS_ENVIRONMENT": "development",
+        "HAWKARI_REFERRALS_RUN_WORKERS": "false",
+        "HAWKARI_REFERRALS_LOG_LEVEL": "WARNING",
+        "OTEL_SDK_DISABLED": "true",
+    }
+    command = [sys.executable, "-m", "uvicorn", "--factory", "services.referrals.app:create_app"]
+    command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
+    proc = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: ASYNC220 - a server for the whole run
+    try:
+        assert wait_for_port(port, 30, proc), "the referrals service did not start"
+        bearer = {"Authorization": f"Bearer {await token(idp, 'counsellor.erbil')}"}
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}/v1", headers=bearer, limits=limits
+        ) as http:
+            case_ids = []
+            for i in range(max(20, concurrency)):
+                c = (await http.post("/cases", json=case_body(f"B{i}"))).json()
+                g = await http.post(
+                    f"/cases/{c['id']}/consent", json=grant(["identity_contact", "needs"], orgs=[RWANGA])
+                )
+                assert g.status_code == 201, g.text
+                case_ids.append(c["id"])
+            body = {
+                "service_id": str(directory.psychosocial),
+                "data_categories": ["identity_contact", "needs"],
+            }
+
+            def api_job(i: int):  # type: ignore[no-untyped-def]
+                async def job() -> None:
+                    r = await http.post(f"/cases/{case_ids[i % len(case_ids)]}/referrals", json=body)
+                    assert r.status_code == 201, r.text
+
+                return job
+
+            await run_pool([api_job(i) for i in range(50)], concurrency)  # warm-up
+            api_s, api_lat = await run_pool([api_job(i) for i in range(n)], concurrency)
+
+        pool = await asyncpg.create_pool(asyncpg_dsn(db_url), min_size=concurrency, max_size=concurrency)
+
+        def bare_job(i: int):  # type: ignore[no-untyped-def]
+            async def job() -> None:
+                now = datetime.now(UTC)
+                ref_id, case_id = uuid.uuid4(), uuid.UUID(case_ids[i % len(case_ids)])
+                async with pool.acquire() as conn, conn.transaction():
+                    await conn.execute(
+                        "INSERT INTO referral (id, case_id, sender_org_id, service_id, provider_org_id, "
+                        "service_taxonomy_codes, funder_countries, status, data_categories, legal_basis, "
+                        "capacity_warning, response_hours, sent_at, deadline_at, created_by, created_at, "
+                        "updated_at, version, taxonomy_term_code) VALUES ($1,$2,$3,$4,$5,$6,$7,'sent',$8,"
+                        "'consent',false,168,$9,$10,'bench',$9,$9,1,'psychosocial')",
+                        ref_id,
+                        case_id,
+                        RWANGA,
+                        directory.psychosocial,
+                        RWANGA,
+                        ["psychosocial"],
+                        [],
+                        ["identity_contact", "needs"],
+                        now,
+                        now + timedelta(hours=168),
+                    )
+                    envelope = {"id": str(uuid.uuid4()), "type": "org.hawkari.referral.sent.v1", "data": {}}
+                    await conn.execute(
+                        "INSERT INTO outbox_event (id, subject, type, envelope) VALUES ($1, $2, $3, $4)",
+                        uuid.UUID(envelope["id"]),
+                        "referrals.referral.sent",
+                        envelope["type"],
+                        json.dumps(envelope),
+                    )
+                    await conn.execute("SELECT pg_notify('hawkari_outbox', '')")
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK)
+                    last = await conn.fetchrow("SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1")
+                    seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
+                    fields = dict(
+                        seq=seq,
+                        at=now,
+                        actor_subject="bench",
+                        actor_username="bench",
+                        actor_org_id=None,
+                        action="referral.created",
+                        case_id=case_id,
+                        referral_id=ref_id,
+                        categories=["identity_contact", "needs"],
+                        purpose=None,
+                        detail={},
+                    )
+                    await conn.execute(
+                        "INSERT INTO audit_entry (seq, at, actor_subject, actor_username, action, case_id, "
+                        "referral_id, categories, detail, prev_hash, hash) VALUES ($1,$2,'bench','bench',"
+                        "'referral.created',$3,$4,$5,'{}'::jsonb,$6,$7)",
+                        seq, now, case_id, ref_id, ["identity_contact", "needs"], prev,
+                        entry_hash(prev, canonical(**fields)),
+                    )  # fmt: skip
+
+            return job
+
+        await run_pool([bare_job(i) for i in range(50)], concurrency)
+        bare_s, bare_lat = await run_pool([bare_job(i) for i in range(n)], concurrency)
+        await pool.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    api_rps, bare_rps = n / api_s, n / bare_s
+    return {
+        "measured_at": datetime.now(UTC).isoformat(),
+        "n": n,
+        "concurrency": concurrency,
+        "cpus": os.cpu_count(),
+        "api": {
+            "per_s": round(api_rps, 1),
+            "p50_ms": round(pct(api_lat, 0.5), 2),
+            "p99_ms": round(pct(api_lat, 0.99), 2),
+        },
+        "bare_asyncpg": {
+            "per_s": round(bare_rps, 1),
+            "p50_ms": round(pct(bare_lat, 0.5), 2),
+            "p99_ms": round(pct(bare_lat, 0.99), 2),
+        },
+        "ratio": round(api_rps / bare_rps, 3),
+        "target_ratio": 0.5,
+        "median_api_ms": round(statistics.median(api_lat) * 1000, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=600)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    with start_test_servers() as servers, tempfile.TemporaryDirectory() as tmp, running_idp(Path(tmp)) as idp:
+        result = asyncio.run(bench(args.n, args.concurrency, servers, idp))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
