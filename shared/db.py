@@ -38,7 +38,10 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,  # a restarted PostgreSQL leaves dead connections in the pool
+        # No ping per checkout (a round trip on every request). After a PostgreSQL restart the first
+        # query on a dead connection fails, SQLAlchemy invalidates the whole pool, and the request
+        # answers 503 with Retry-After (shared.errors); the next one gets fresh connections.
+        pool_pre_ping=False,
         pool_recycle=1800,
         echo=echo,
     )
