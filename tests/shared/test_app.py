@@ -98,3 +98,29 @@ async def test_openapi_is_served(
     async for client in client_for(make_app(database_url, servers.nats_url, issuer_of(idp_url))):
         spec = (await client.get("/openapi.json")).json()
         assert "/v1/whoami" in spec["paths"] and "/readyz" in spec["paths"]
+
+
+async def test_a_restarted_database_is_reconnected_without_restarting_the_service(
+    tmp_path: Path, servers: RunningServers, idp_url: str
+) -> None:
+    import asyncio
+
+    from shared.processes import EmbeddedPostgres
+
+    tmp_path.chmod(0o755)
+    own = EmbeddedPostgres("pg", free_port(), tmp_path / "pg")
+    own.start()
+    try:
+        async for client in client_for(make_app(own.url(), servers.nats_url, issuer_of(idp_url))):
+            for _ in range(50):
+                if (await client.get("/readyz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.1)
+            own.stop()
+            down = await client.get("/readyz")
+            assert down.status_code == 503 and down.json()["checks"]["database"] is False
+            own.start()
+            answers = [(await client.get("/readyz")).status_code for _ in range(3)]
+            assert answers[-1] == 200, answers  # the dead pool was dropped; no restart needed
+    finally:
+        own.stop()
