@@ -103,7 +103,7 @@ async def bench(n: int, concurrency: int, servers, idp: str) -> dict:  # type: i
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", "services.referrals.app:create_app"]
     command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
-    proc = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: ASYNC220 - a server for the whole run
+    proc = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         assert wait_for_port(port, 30, proc), "the referrals service did not start"
         bearer = {"Authorization": f"Bearer {await token(idp, 'counsellor.erbil')}"}

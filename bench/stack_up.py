@@ -34,6 +34,7 @@ def _env(data_dir: Path) -> dict[str, str]:
         HAWKARI_POSTGRES_PORT=str(free_port()),
         HAWKARI_NATS_PORT=str(free_port()),
         HAWKARI_IDP_PORT=str(free_port()),
+        HAWKARI_SMTP_SINK_PORT=str(free_port()),
         PYTHONUNBUFFERED="1",
     )
     for spec in stack.ALL_SERVICES:
@@ -58,8 +59,12 @@ def _label(proc: psutil.Process) -> str:
 def one_start(data_dir: Path, env: dict[str, str], idle_s: float) -> tuple[float, dict[str, float]]:
     started = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hawkari.cli", "up"], cwd=REPO, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "hawkari.cli", "up"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert proc.stdout is not None
     try:

@@ -87,6 +87,9 @@ def service_env(spec: stack.ServiceSpec, server_url: str, nats_url: str) -> dict
         f"{prefix}OIDC_ISSUER": f"http://127.0.0.1:{stack.IDP_PORT}/realms/hawkari",
         f"{prefix}PUBLIC_URL": spec.url,
     }
+    if spec.name == "notifications":
+        env[f"{prefix}SMTP_HOST"] = "127.0.0.1"
+        env[f"{prefix}SMTP_PORT"] = str(stack.SMTP_SINK_PORT)
     if spec.has_database:
         env[f"{prefix}DATABASE_URL"] = stack.database_url_for(server_url, spec)
     for other in stack.ALL_SERVICES:  # every service can find the others
@@ -139,6 +142,11 @@ def up(
         for port, what in [
             (stack.IDP_PORT, "the identity provider"),
             *[(s.port, f"the {s.name} service") for s in services],
+            *(
+                [(stack.SMTP_SINK_PORT, "the SMTP sink")]
+                if any(s.name == "notifications" for s in services)
+                else []
+            ),
         ]:
             if port_is_taken(port):
                 raise StackError(
@@ -179,6 +187,25 @@ def up(
             30,
         ):
             raise StackError(f"the identity provider did not start; see {logs / 'identity.log'}.")
+        if any(s.name == "notifications" for s in services):
+            # Mail goes to a local sink that keeps it in a Maildir for a developer to read.
+            supervisor.add(
+                Child(
+                    "smtp-sink",
+                    [
+                        sys.executable,
+                        "-m",
+                        "services.notifications.smtp_sink",
+                        "--port",
+                        str(stack.SMTP_SINK_PORT),
+                        "--maildir",
+                        str(data_dir / "mail"),
+                    ],
+                    {},
+                    logs / "smtp-sink.log",
+                    stack.SMTP_SINK_PORT,
+                )
+            )
         for spec in services:
             supervisor.add(
                 Child(
@@ -210,7 +237,7 @@ def up(
                 run_seed(spec, server_url)
         threading.Thread(target=supervisor.watch, daemon=True).start()
         _write_state(data_dir, server_url, nats_url, services)
-        _print_ready(services, time.monotonic() - started)
+        _print_ready(services, time.monotonic() - started, data_dir)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -235,12 +262,14 @@ def _write_state(data_dir: Path, server_url: str, nats_url: str, services: list[
     (data_dir / "state.json").write_text(json.dumps(state, indent=2))
 
 
-def _print_ready(services: list[stack.ServiceSpec], seconds: float) -> None:
+def _print_ready(services: list[stack.ServiceSpec], seconds: float, data_dir: Path) -> None:
     typer.secho(f"\nHawkari is ready ({seconds:.1f} s).", fg=typer.colors.GREEN, bold=True)
     typer.echo(f"  identity provider  http://127.0.0.1:{stack.IDP_PORT}/realms/hawkari")
     for spec in services:
         suffix = "" if spec.name == "portal" else "   (API /v1, docs /docs)"
         typer.echo(f"  {spec.name:<18} {spec.url}{suffix}")
+    if any(s.name == "notifications" for s in services):
+        typer.echo(f"  {'mail (sink)':<18} {data_dir / 'mail'}   (SMTP 127.0.0.1:{stack.SMTP_SINK_PORT})")
     typer.echo(f"\nDemo logins (development only), password '{stack.DEMO_PASSWORD}':")
     for user, role in stack.DEMO_USERS:
         typer.echo(f"  {user:<26} {role}")

@@ -17,6 +17,7 @@ def _port(env: str, default: int) -> int:
 
 
 IDP_PORT = _port("HAWKARI_IDP_PORT", 8080)
+SMTP_SINK_PORT = _port("HAWKARI_SMTP_SINK_PORT", 1025)
 DEFAULT_POSTGRES_PORT = 55432  # not 5432: a developer's own PostgreSQL is often there
 DEFAULT_NATS_PORT = 4222
 

@@ -29,6 +29,7 @@ from shared.telemetry import configure_logging, configure_tracing, instrument_li
 
 logger = logging.getLogger("hawkari.app")
 
+
 class Worker(Protocol):
     """A background task owned by the service process: an outbox relay, a consumer, a scheduler."""
 

@@ -71,6 +71,9 @@ class Consumer:
     max_deliver: int = 5
     ack_wait_s: float = 30.0
     batch: int = 64
+    # Pullers on the same durable. More than one handles messages concurrently, so use it only
+    # where order does not matter (the handler is commutative, or state carries versions).
+    concurrency: int = 1
     handled_total: int = 0
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -99,20 +102,17 @@ class Consumer:
     async def run(self) -> None:
         backoff = 0.2
         while True:
-            sub = None
+            pullers: list[asyncio.Task[None]] = []
             try:
                 js = await self.nats.jetstream()
                 # Creating a durable that exists with the same configuration is a no-op.
                 await js.add_consumer(self.stream, self._config())
-                sub = await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
                 backoff = 0.2
-                while True:
-                    try:
-                        msgs = await sub.fetch(self.batch, timeout=1.0)
-                    except (FetchTimeoutError, TimeoutError):
-                        continue
-                    for msg in msgs:
-                        await self.process(msg)
+                pullers = [
+                    asyncio.create_task(self._pull(), name=f"consumer-{self.name}-{i}")
+                    for i in range(self.concurrency)
+                ]
+                await asyncio.gather(*pullers)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -120,10 +120,34 @@ class Consumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:
-                # An open pull subscription would hold the connection's drain for its full timeout.
-                if sub is not None:
-                    with contextlib.suppress(Exception):
-                        await sub.unsubscribe()
+                for task in pullers:
+                    task.cancel()
+                for task in pullers:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+    async def _pull(self) -> None:
+        js = await self.nats.jetstream()
+        sub = await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
+        # Fetch one message at a time while the stream is quiet: a lingering fetch of a larger
+        # batch would wait (up to its timeout) for the batch to fill. When a fetch comes back full
+        # there is a backlog (a replay, a burst): then take batches, with a short linger, until it
+        # drains. Several pullers always take one message each.
+        size = 1
+        try:
+            while True:
+                try:
+                    msgs = await sub.fetch(size, timeout=1.0 if size == 1 else 0.05)
+                except (FetchTimeoutError, TimeoutError):
+                    size = 1
+                    continue
+                for msg in msgs:
+                    await self.process(msg)
+                size = self.batch if self.concurrency == 1 and len(msgs) == size else 1
+        finally:
+            # An open pull subscription would hold the connection's drain for its full timeout.
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
 
     async def process(self, msg: Msg) -> None:
         deliveries = msg.metadata.num_delivered or 1

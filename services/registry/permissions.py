@@ -54,7 +54,8 @@ def require(actor: Principal, roles: tuple[Role, ...]) -> None:
     if is_system(actor) or actor.has_role(*roles):
         return
     raise Forbidden(
-        f"This needs one of these roles: {', '.join(roles)}.", extra={"required_roles": [str(r) for r in roles]}
+        f"This needs one of these roles: {', '.join(roles)}.",
+        extra={"required_roles": [str(r) for r in roles]},
     )
 
 

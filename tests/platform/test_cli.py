@@ -30,6 +30,7 @@ def stack_env(data_dir: Path) -> dict[str, str]:
         HAWKARI_POSTGRES_PORT=str(free_port()),
         HAWKARI_NATS_PORT=str(free_port()),
         HAWKARI_IDP_PORT=str(free_port()),
+        HAWKARI_SMTP_SINK_PORT=str(free_port()),
         PYTHONUNBUFFERED="1",
     )
     for spec in stack.ALL_SERVICES:

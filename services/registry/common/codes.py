@@ -19,9 +19,7 @@ EXCEPTIONALLY_RESERVED = {"EU": "European Union"}
 def language_code(value: str) -> str:
     """An ISO 639-1 or 639-3 code (ar, ckb, kmr, en...), lower case."""
     code = value.strip().lower()
-    found = (
-        pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
-    )
+    found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
     if found is None:
         raise ValueError(f"{value!r} is not an ISO 639 language code")
     return code

@@ -12,7 +12,9 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        description="The ETag of the version you read. Required on every update: 428 without it, 412 if stale.",
+        description=(
+            "The ETag of the version you read. Required on every update: 428 without it, 412 if stale."
+        ),
     ),
 ]
 IfNoneMatch = Annotated[

@@ -22,7 +22,11 @@ class LocalizedText(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"en": "Counselling on arrival", "ar": "إرشاد عند الوصول", "ckb": "ڕاوێژکاری لە کاتی گەیشتن"}]},
+        json_schema_extra={
+            "examples": [
+                {"en": "Counselling on arrival", "ar": "إرشاد عند الوصول", "ckb": "ڕاوێژکاری لە کاتی گەیشتن"}
+            ]
+        },
     )
 
     en: str | None = Field(default=None, max_length=5000)
@@ -43,7 +47,9 @@ class LocalizedName(LocalizedText):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"en": "Rwanga Foundation", "ar": "مؤسسة روانكه", "ckb": "دەزگای ڕوانگە"}]},
+        json_schema_extra={
+            "examples": [{"en": "Rwanga Foundation", "ar": "مؤسسة روانكه", "ckb": "دەزگای ڕوانگە"}]
+        },
     )
 
     en: str | None = Field(default=None, max_length=300)

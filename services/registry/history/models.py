@@ -34,4 +34,6 @@ class ChangeRecord(Base):
     new_value: Mapped[Any] = mapped_column(JSONB, nullable=True)
     changed_by: Mapped[str] = mapped_column(Text)
     changed_by_organization_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+    changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.now()
+    )

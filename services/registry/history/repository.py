@@ -37,11 +37,15 @@ async def search(
         query = query.where(ChangeRecord.changed_at >= since)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
     # Newest first; the identity orders changes made in the same instant.
-    rows = (await session.execute(query.order_by(ChangeRecord.id.desc()).offset(offset).limit(limit))).scalars()
+    rows = (
+        await session.execute(query.order_by(ChangeRecord.id.desc()).offset(offset).limit(limit))
+    ).scalars()
     return list(rows), int(total)
 
 
-async def latest_for(session: AsyncSession, entity_type: str, entity_id: str, limit: int) -> list[ChangeRecord]:
+async def latest_for(
+    session: AsyncSession, entity_type: str, entity_id: str, limit: int
+) -> list[ChangeRecord]:
     rows = await session.execute(
         select(ChangeRecord)
         .where(ChangeRecord.entity_type == entity_type, ChangeRecord.entity_id == entity_id)

@@ -18,8 +18,15 @@ from shared.auth import CurrentPrincipal, authenticated_router, require_roles
 router = authenticated_router(prefix="/history", tags=["history"])
 
 EntityType = Literal[
-    "organization", "location", "service", "taxonomy_term", "programme",
-    "eligibility_rule", "benefit", "cost_of_living_factor", "currency_rate",
+    "organization",
+    "location",
+    "service",
+    "taxonomy_term",
+    "programme",
+    "eligibility_rule",
+    "benefit",
+    "cost_of_living_factor",
+    "currency_rate",
 ]
 
 

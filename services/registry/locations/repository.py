@@ -24,7 +24,9 @@ async def owners(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.U
     if not wanted:
         return {}
     rows = await session.execute(
-        select(Location.id, Location.organization_id).where(Location.id.in_(wanted), Location.deactivated_at.is_(None))
+        select(Location.id, Location.organization_id).where(
+            Location.id.in_(wanted), Location.deactivated_at.is_(None)
+        )
     )
     return {r.id: r.organization_id for r in rows}
 
@@ -56,6 +58,8 @@ async def search(
     if not include_deactivated:
         query = query.where(Location.deactivated_at.is_(None))
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    sort_name = func.coalesce(Location.name["en"].astext, Location.name["ar"].astext, Location.name["ckb"].astext)
+    sort_name = func.coalesce(
+        Location.name["en"].astext, Location.name["ar"].astext, Location.name["ckb"].astext
+    )
     rows = await session.execute(query.order_by(sort_name, Location.id).offset(offset).limit(limit))
     return list(rows.scalars()), int(total)

@@ -98,7 +98,11 @@ async def update_location(
     responses=ETAG_RESPONSES,
 )
 async def deactivate_location(
-    location_id: uuid.UUID, session: Session, principal: CurrentPrincipal, response: Response, if_match: IfMatch = None
+    location_id: uuid.UUID,
+    session: Session,
+    principal: CurrentPrincipal,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> LocationOut:
     loc = await service.deactivate(session, principal, location_id, if_match)
     with_etag(response, loc.version)

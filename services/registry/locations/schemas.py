@@ -27,7 +27,11 @@ _EXAMPLE = {
 
 def district_in_governorate(district: str | None, info: ValidationInfo) -> str | None:
     governorate = info.data.get("governorate_code")
-    if district is not None and governorate is not None and catalogue.district_governorate(district) != governorate:
+    if (
+        district is not None
+        and governorate is not None
+        and catalogue.district_governorate(district) != governorate
+    ):
         raise ValueError(f"district {district} is not in governorate {governorate}")
     return district
 
@@ -52,7 +56,9 @@ class LocationCreate(BaseModel):
 class LocationUpdate(BaseModel):
     """Only the fields sent change; ``null`` clears an optional field."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"address": "100m Street, Erbil"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"address": "100m Street, Erbil"}]}
+    )
 
     location_type: LocationType | None = None
     name: LocalizedName | None = None
@@ -66,7 +72,9 @@ class LocationUpdate(BaseModel):
 
 
 class LocationOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "0b6d3f3e-5d1b-4a41-9d0e-3c7e2b8f9a10", **_EXAMPLE}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": "0b6d3f3e-5d1b-4a41-9d0e-3c7e2b8f9a10", **_EXAMPLE}]}
+    )
 
     id: uuid.UUID
     organization_id: uuid.UUID

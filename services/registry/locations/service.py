@@ -58,15 +58,26 @@ async def create(
     session.add(loc)
     await session.flush()
     await history.record(
-        session, actor, entity_type=ENTITY, entity_id=loc.id, organization_id=loc.organization_id,
-        version=loc.version, action="created", before={}, after=loc.snapshot(),
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=loc.id,
+        organization_id=loc.organization_id,
+        version=loc.version,
+        action="created",
+        before={},
+        after=loc.snapshot(),
     )
     await publish(session, event(loc, LocationUpserted), loc.id)
     return loc
 
 
 async def update(
-    session: AsyncSession, actor: Principal, location_id: uuid.UUID, data: LocationUpdate, if_match: str | None
+    session: AsyncSession,
+    actor: Principal,
+    location_id: uuid.UUID,
+    data: LocationUpdate,
+    if_match: str | None,
 ) -> Location:
     permissions.require(actor, permissions.DIRECTORY_WRITE)
     loc = await repository.get(session, location_id, for_update=True)
@@ -90,9 +101,12 @@ async def update(
     for field in ("address", "governorate_code", "district_code", "latitude", "longitude", "url"):
         if field in changes:
             setattr(loc, field, getattr(data, field))
-    if "governorate_code" in changes and "district_code" not in changes and loc.district_code is not None:
-        if loc.governorate_code is None or catalogue.district_governorate(loc.district_code) != loc.governorate_code:
-            loc.district_code = None  # moved to another governorate: the old district no longer applies
+    moved = "governorate_code" in changes and "district_code" not in changes and loc.district_code is not None
+    if moved and (
+        loc.governorate_code is None
+        or catalogue.district_governorate(loc.district_code) != loc.governorate_code  # type: ignore[arg-type]
+    ):
+        loc.district_code = None  # moved to another governorate: the old district no longer applies
     _check(loc, errors)
     errors.raise_if_any()
     after = loc.snapshot()
@@ -101,16 +115,28 @@ async def update(
     loc.touch()
     await session.flush()
     await history.record(
-        session, actor, entity_type=ENTITY, entity_id=loc.id, organization_id=loc.organization_id,
-        version=loc.version, action="updated", before=before, after=after,
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=loc.id,
+        organization_id=loc.organization_id,
+        version=loc.version,
+        action="updated",
+        before=before,
+        after=after,
     )
     await publish(session, event(loc, LocationUpserted), loc.id)
-    if (before["governorate_code"], before["district_code"]) != (after["governorate_code"], after["district_code"]):
+    if (before["governorate_code"], before["district_code"]) != (
+        after["governorate_code"],
+        after["district_code"],
+    ):
         await indexer.reindex_location(session, loc.id)  # where its services are found changed
     return loc
 
 
-async def deactivate(session: AsyncSession, actor: Principal, location_id: uuid.UUID, if_match: str | None) -> Location:
+async def deactivate(
+    session: AsyncSession, actor: Principal, location_id: uuid.UUID, if_match: str | None
+) -> Location:
     permissions.require(actor, permissions.DIRECTORY_WRITE)
     loc = await repository.get(session, location_id, for_update=True)
     if loc is None:
@@ -135,8 +161,15 @@ async def _deactivate(session: AsyncSession, actor: Principal, loc: Location) ->
     loc.touch()
     await session.flush()
     await history.record(
-        session, actor, entity_type=ENTITY, entity_id=loc.id, organization_id=loc.organization_id,
-        version=loc.version, action="deactivated", before=before, after=loc.snapshot(),
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=loc.id,
+        organization_id=loc.organization_id,
+        version=loc.version,
+        action="deactivated",
+        before=before,
+        after=loc.snapshot(),
     )
     await publish(session, event(loc, LocationDeactivated), loc.id)
     await indexer.reindex_location(session, loc.id)
@@ -150,7 +183,9 @@ def _check(loc: Location, errors: FieldErrors) -> None:
         and loc.governorate_code is not None
         and catalogue.district_governorate(loc.district_code) != loc.governorate_code
     ):
-        errors.add("/district_code", f"district {loc.district_code} is not in governorate {loc.governorate_code}")
+        errors.add(
+            "/district_code", f"district {loc.district_code} is not in governorate {loc.governorate_code}"
+        )
     if loc.district_code is not None and loc.governorate_code is None:
         errors.add("/governorate_code", "a district needs its governorate")
 

@@ -43,7 +43,9 @@ class Organization(Tracked, Base):
     website: Mapped[str | None] = mapped_column(Text, default=None)
     # For funders and government bodies: the country they act for (ISO 3166-1 alpha-2, or EU).
     country_code: Mapped[str | None] = mapped_column(Text, default=None)
-    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organization.id"), default=None, index=True)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organization.id"), default=None, index=True
+    )
     # The names folded for search (search.normalise), kept in step by the service layer.
     search_text: Mapped[str] = mapped_column(Text, default="")
 

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.organizations.models import Organization
 
 
-async def get(session: AsyncSession, organization_id: uuid.UUID, *, for_update: bool = False) -> Organization | None:
+async def get(
+    session: AsyncSession, organization_id: uuid.UUID, *, for_update: bool = False
+) -> Organization | None:
     query = select(Organization).where(Organization.id == organization_id)
     if for_update:
         # Serialises concurrent writers: the second one reads the new version and gets its 412.
@@ -19,7 +21,9 @@ async def get(session: AsyncSession, organization_id: uuid.UUID, *, for_update: 
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def existing_ids(session: AsyncSession, ids: Iterable[uuid.UUID], *, active_only: bool = True) -> set[uuid.UUID]:
+async def existing_ids(
+    session: AsyncSession, ids: Iterable[uuid.UUID], *, active_only: bool = True
+) -> set[uuid.UUID]:
     wanted = set(ids)
     if not wanted:
         return set()
@@ -52,6 +56,8 @@ async def search(
     if not include_deactivated:
         query = query.where(Organization.deactivated_at.is_(None))
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    sort_name = func.coalesce(Organization.name["en"].astext, Organization.name["ar"].astext, Organization.name["ckb"].astext)
+    sort_name = func.coalesce(
+        Organization.name["en"].astext, Organization.name["ar"].astext, Organization.name["ckb"].astext
+    )
     rows = await session.execute(query.order_by(sort_name, Organization.id).offset(offset).limit(limit))
     return list(rows.scalars()), int(total)

@@ -99,7 +99,11 @@ async def update_organization(
     responses=ETAG_RESPONSES,
 )
 async def deactivate_organization(
-    organization_id: uuid.UUID, session: Session, principal: CurrentPrincipal, response: Response, if_match: IfMatch = None
+    organization_id: uuid.UUID,
+    session: Session,
+    principal: CurrentPrincipal,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> OrganizationOut:
     org = await service.deactivate(session, principal, organization_id, if_match)
     with_etag(response, org.version)

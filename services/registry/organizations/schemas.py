@@ -52,7 +52,9 @@ class OrganizationUpdate(BaseModel):
 
 
 class OrganizationOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "c361540c-466a-5bcb-bcf7-c8d67406e3fe", **_EXAMPLE}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": "c361540c-466a-5bcb-bcf7-c8d67406e3fe", **_EXAMPLE}]}
+    )
 
     id: uuid.UUID
     kind: OrganizationKind

@@ -39,7 +39,11 @@ async def get(session: AsyncSession, organization_id: uuid.UUID) -> Organization
 
 
 async def create(
-    session: AsyncSession, actor: Principal, data: OrganizationCreate, *, organization_id: uuid.UUID | None = None
+    session: AsyncSession,
+    actor: Principal,
+    data: OrganizationCreate,
+    *,
+    organization_id: uuid.UUID | None = None,
 ) -> Organization:
     permissions.require(actor, permissions.ORGANIZATION_ADMIN)
     errors = FieldErrors()
@@ -61,15 +65,26 @@ async def create(
     session.add(org)
     await session.flush()
     await history.record(
-        session, actor, entity_type=ENTITY, entity_id=org.id, organization_id=org.id,
-        version=org.version, action="created", before={}, after=org.snapshot(),
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=org.id,
+        organization_id=org.id,
+        version=org.version,
+        action="created",
+        before={},
+        after=org.snapshot(),
     )
     await publish(session, event(org, OrganizationUpserted), org.id)
     return org
 
 
 async def update(
-    session: AsyncSession, actor: Principal, organization_id: uuid.UUID, data: OrganizationUpdate, if_match: str | None
+    session: AsyncSession,
+    actor: Principal,
+    organization_id: uuid.UUID,
+    data: OrganizationUpdate,
+    if_match: str | None,
 ) -> Organization:
     permissions.require(actor, permissions.ORGANIZATION_PROFILE)
     org = await repository.get(session, organization_id, for_update=True)
@@ -111,8 +126,15 @@ async def update(
     org.touch()
     await session.flush()
     await history.record(
-        session, actor, entity_type=ENTITY, entity_id=org.id, organization_id=org.id,
-        version=org.version, action="updated", before=before, after=after,
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=org.id,
+        organization_id=org.id,
+        version=org.version,
+        action="updated",
+        before=before,
+        after=after,
     )
     await publish(session, event(org, OrganizationUpserted), org.id)
     if before["name"] != after["name"] or before["kind"] != after["kind"]:
@@ -140,8 +162,15 @@ async def deactivate(
     org.touch()
     await session.flush()
     await history.record(
-        session, actor, entity_type=ENTITY, entity_id=org.id, organization_id=org.id,
-        version=org.version, action="deactivated", before=before, after=org.snapshot(),
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=org.id,
+        organization_id=org.id,
+        version=org.version,
+        action="deactivated",
+        before=before,
+        after=org.snapshot(),
     )
     await publish(session, event(org, OrganizationDeactivated), org.id)
     await directory.deactivate_all_of(session, actor, org.id)

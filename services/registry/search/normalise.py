@@ -16,6 +16,12 @@ The same function runs on the stored documents and on the query, so both sides m
 
 The folding deliberately loses distinctions (ێ against ی, ھ against ە): search wants recall, and
 the displayed text is never the normalised one.
+
+A query's words are then matched inside the document's words (``query_words``): a word of three
+letters or more anywhere in one, a two-letter word at the start of one, single letters not at
+all. Common short words (and, for, in; و، في، من; و، بۆ، لە) are dropped unless nothing else is
+left, and the Arabic definite article (ال, with و ب ك ف or ل before it) is taken off a query word:
+"المطار" then also finds "مطار بغداد", and "مطار" still finds "المطار" as a substring.
 """
 
 from __future__ import annotations
@@ -57,7 +63,9 @@ _FOLD = {
 # Arabic-Indic (U+0660..) and extended/Persian (U+06F0..) digits.
 _FOLD.update({chr(0x0660 + i): str(i) for i in range(10)})
 _FOLD.update({chr(0x06F0 + i): str(i) for i in range(10)})
-_REMOVE = dict.fromkeys(map(ord, "\u0640\u200c\u200d\u200e\u200f\u061c\u0621"), None)  # tatweel, joiners, marks, lone hamza
+_REMOVE = dict.fromkeys(
+    map(ord, "\u0640\u200c\u200d\u200e\u200f\u061c\u0621"), None
+)  # tatweel, joiners, marks, lone hamza
 _TABLE = {**{ord(k): v for k, v in _FOLD.items()}, **_REMOVE}
 
 _SEPARATORS = re.compile(r"[^\w]+|_", re.UNICODE)
@@ -80,17 +88,47 @@ def tokens(query: str | None) -> list[str]:
     return list(seen)
 
 
-def trigrams(text: str) -> set[str]:
-    """The three-letter substrings of each word of a normalised text.
+_ENGLISH = ["a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"]
+_ARABIC = ["في", "من", "الى", "إلى", "على", "عن", "مع", "او", "أو", "ثم"]
+_SORANI = ["بۆ", "لە", "لەگەڵ", "بە", "یان", "تا", "کە"]
+_STOPWORDS = frozenset(normalise(w) for w in _ENGLISH + _ARABIC + _SORANI)
+# Longest first: wal-, bal-, kal-, fal-, lil- before the bare article.
+_ARTICLES = tuple(normalise(a) for a in ("وال", "بال", "كال", "فال", "لل", "ال"))
+
+
+def query_words(query: str | None) -> list[str]:
+    """The words of a query as they are matched (see the module docstring)."""
+    words = [w for w in tokens(query) if len(w) >= 2]
+    meaningful = [w for w in words if w not in _STOPWORDS]
+    out: dict[str, None] = {}
+    for word in meaningful or words:
+        for article in _ARTICLES:
+            if word.startswith(article) and len(word) - len(article) >= 3:
+                word = word[len(article) :]
+                break
+        out.setdefault(word, None)
+    return list(out)
+
+
+def words_of(text: str) -> list[str]:
+    """The distinct words of a normalised text that a query can match (two letters or more)."""
+    return list(dict.fromkeys(w for w in text.split() if len(w) >= 2))
+
+
+def index_terms(word: str) -> set[str]:
+    """The index terms of a vocabulary word: its three-letter substrings, and its first two letters
+    after a space (so a two-letter query word can be looked up as a word start).
 
     Computed here rather than by pg_trgm: pg_trgm decides what a letter is from the database's
     ctype, and under the C locale (our embedded server's, and a common production choice) it
     treats every Arabic letter as a separator, so an Arabic query would find nothing by index.
-    A word is a substring of a document only if all its trigrams are the document's trigrams,
-    which is what the GIN index on ``service_search.grams`` answers.
     """
-    grams: set[str] = set()
-    for word in text.split():
-        for i in range(len(word) - 2):
-            grams.add(word[i : i + 3])
-    return grams
+    terms = {" " + word[:2]} if len(word) >= 2 else set()
+    terms.update(word[i : i + 3] for i in range(len(word) - 2))
+    return terms
+
+
+def lookup_terms(word: str) -> set[str]:
+    """The index terms a vocabulary word must have to contain the query ``word``: a word of three
+    letters or more anywhere, a two-letter word at its start."""
+    return {" " + word} if len(word) == 2 else {word[i : i + 3] for i in range(len(word) - 2)}

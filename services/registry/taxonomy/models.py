@@ -46,7 +46,9 @@ class TaxonomyTerm(Tracked, Base):
     name: Mapped[dict[str, str]] = mapped_column(JSONB)
     description: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
     dimension: Mapped[str] = mapped_column(Text)
-    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("taxonomy_term.id"), default=None, index=True)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("taxonomy_term.id"), default=None, index=True
+    )
 
     def snapshot(self) -> dict[str, object]:
         return {

@@ -35,7 +35,9 @@ async def active_ids_by_code(session: AsyncSession, codes: Iterable[str]) -> dic
 
 
 async def parent_of(session: AsyncSession, term_id: uuid.UUID) -> uuid.UUID | None:
-    return (await session.execute(select(TaxonomyTerm.parent_id).where(TaxonomyTerm.id == term_id))).scalar_one_or_none()
+    return (
+        await session.execute(select(TaxonomyTerm.parent_id).where(TaxonomyTerm.id == term_id))
+    ).scalar_one_or_none()
 
 
 async def search(

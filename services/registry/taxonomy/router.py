@@ -57,7 +57,9 @@ async def list_terms(
     dependencies=[Depends(require_roles(*permissions.TAXONOMY_WRITE))],
     responses=ETAG_RESPONSES,
 )
-async def create_term(body: TermCreate, session: Session, principal: CurrentPrincipal, response: Response) -> TermOut:
+async def create_term(
+    body: TermCreate, session: Session, principal: CurrentPrincipal, response: Response
+) -> TermOut:
     term = await service.create(session, principal, body)
     with_etag(response, term.version)
     response.headers["Location"] = f"/v1/taxonomy-terms/{term.id}"
@@ -65,7 +67,9 @@ async def create_term(body: TermCreate, session: Session, principal: CurrentPrin
 
 
 @router.get("/{term_id}", response_model=TermOut, responses=READ_RESPONSES)
-async def get_term(term_id: uuid.UUID, session: Session, response: Response, if_none_match: IfNoneMatch = None) -> Any:
+async def get_term(
+    term_id: uuid.UUID, session: Session, response: Response, if_none_match: IfNoneMatch = None
+) -> Any:
     term = await service.get(session, term_id)
     if (cached := not_modified_response(if_none_match, term.version)) is not None:
         return cached
@@ -99,7 +103,11 @@ async def update_term(
     responses=ETAG_RESPONSES,
 )
 async def deactivate_term(
-    term_id: uuid.UUID, session: Session, principal: CurrentPrincipal, response: Response, if_match: IfMatch = None
+    term_id: uuid.UUID,
+    session: Session,
+    principal: CurrentPrincipal,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> TermOut:
     term = await service.deactivate(session, principal, term_id, if_match)
     with_etag(response, term.version)

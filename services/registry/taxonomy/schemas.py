@@ -13,7 +13,11 @@ from services.registry.taxonomy.models import CODE_PATTERN, Dimension, TaxonomyT
 _EXAMPLE = {
     "code": "psychosocial-counselling",
     "dimension": "psychosocial",
-    "name": {"en": "Psychosocial counselling", "ar": "الدعم النفسي والاجتماعي", "ckb": "ڕاوێژکاریی دەروونی و کۆمەڵایەتی"},
+    "name": {
+        "en": "Psychosocial counselling",
+        "ar": "الدعم النفسي والاجتماعي",
+        "ckb": "ڕاوێژکاریی دەروونی و کۆمەڵایەتی",
+    },
     "description": {"en": "Individual or group counselling for distress after return."},
 }
 
@@ -40,7 +44,9 @@ class TermUpdate(BaseModel):
 
 
 class TermOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "5b2f1f4e-8c1e-4f55-9a7e-1d2c3b4a5f60", **_EXAMPLE}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": "5b2f1f4e-8c1e-4f55-9a7e-1d2c3b4a5f60", **_EXAMPLE}]}
+    )
 
     id: uuid.UUID
     code: str

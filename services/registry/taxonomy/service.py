@@ -56,8 +56,15 @@ async def create(
     session.add(term)
     await session.flush()
     await history.record(
-        session, actor, entity_type=ENTITY, entity_id=term.id, organization_id=None,
-        version=term.version, action="created", before={}, after=term.snapshot(),
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=term.id,
+        organization_id=None,
+        version=term.version,
+        action="created",
+        before={},
+        after=term.snapshot(),
     )
     await publish(session, event(term, TaxonomyTermUpserted), term.id)
     return term
@@ -94,8 +101,15 @@ async def update(
     term.touch()
     await session.flush()
     await history.record(
-        session, actor, entity_type=ENTITY, entity_id=term.id, organization_id=None,
-        version=term.version, action="updated", before=before, after=after,
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=term.id,
+        organization_id=None,
+        version=term.version,
+        action="updated",
+        before=before,
+        after=after,
     )
     await publish(session, event(term, TaxonomyTermUpserted), term.id)
     if (before["name"], before["dimension"]) != (after["name"], after["dimension"]):
@@ -103,7 +117,9 @@ async def update(
     return term
 
 
-async def deactivate(session: AsyncSession, actor: Principal, term_id: uuid.UUID, if_match: str | None) -> TaxonomyTerm:
+async def deactivate(
+    session: AsyncSession, actor: Principal, term_id: uuid.UUID, if_match: str | None
+) -> TaxonomyTerm:
     permissions.require(actor, permissions.TAXONOMY_WRITE)
     term = await repository.get(session, term_id, for_update=True)
     if term is None:
@@ -116,8 +132,15 @@ async def deactivate(session: AsyncSession, actor: Principal, term_id: uuid.UUID
     term.touch()
     await session.flush()
     await history.record(
-        session, actor, entity_type=ENTITY, entity_id=term.id, organization_id=None,
-        version=term.version, action="deactivated", before=before, after=term.snapshot(),
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=term.id,
+        organization_id=None,
+        version=term.version,
+        action="deactivated",
+        before=before,
+        after=term.snapshot(),
     )
     await publish(session, event(term, TaxonomyTermDeactivated), term.id)
     await indexer.reindex_term(session, term.id)

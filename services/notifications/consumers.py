@@ -1,0 +1,152 @@
+"""Event handlers: referral and consent events become notifications; registry events feed the replica.
+
+Each handler runs in the consumer's transaction together with the inbox record of the event id, so a
+redelivered event is skipped before it gets here, and the unique keys in ``fanout`` hold even if it
+did not. A referral's displayed status only moves forward (see ``_advance``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifications.clock import Clock
+from services.notifications.directory.models import ReplicaOrganization, ReplicaService
+from services.notifications.fanout import Notification, fan_out
+from services.notifications.inbox.models import ReferralState
+from services.notifications.messages import Message, case_reference, safe_code
+from services.notifications.recipients import (
+    CONSENT_WITHDRAWN,
+    PROVIDER,
+    REFERRAL_KINDS,
+    REFERRER,
+    STATUS_RANK,
+    Audience,
+    referral_audience,
+)
+from services.notifications.settings import NotificationsSettings
+from shared.contracts import referrals as rc
+from shared.events.envelope import CloudEvent
+
+
+class ReferralNotifier:
+    """The handler of the referrals stream."""
+
+    def __init__(self, settings: NotificationsSettings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    def link(self, path: str) -> str:
+        return f"{self.settings.portal_url.rstrip('/')}/{path}"
+
+    async def __call__(self, session: AsyncSession, event: CloudEvent) -> None:
+        if event.type in REFERRAL_KINDS:
+            payload = event.payload()
+            assert isinstance(payload, rc.ReferralEvent)
+            await self.on_referral(session, event, payload)
+        elif event.type == rc.ConsentWithdrawn.event_type:
+            payload = event.payload()
+            assert isinstance(payload, rc.ConsentWithdrawn)
+            await self.on_consent_withdrawn(session, event, payload)
+
+    async def on_referral(self, session: AsyncSession, event: CloudEvent, p: rc.ReferralEvent) -> None:
+        kind = REFERRAL_KINDS[event.type]
+        service = await session.get(ReplicaService, p.service_id)
+        provider_org = p.dimensions.provider_org_id or (service.organization_id if service else None)
+        dims = p.dimensions.model_copy(update={"provider_org_id": provider_org})
+        await _advance(session, p, dims, _event_time(event))
+        audience = referral_audience(kind, dims)
+        if audience is None:
+            return
+        # The other party: who referred (for the provider), who provides (for the referrer).
+        other = dims.owner_org_id if audience.group == PROVIDER else provider_org
+        code = getattr(p, "reason", None) or getattr(p, "outcome", None) or getattr(p, "reminder", None)
+        message = Message(
+            kind=kind,
+            link=self.link(f"referrals/{p.referral_id}"),
+            case_reference=case_reference(p.case_id),
+            service_names=dict(service.name) if service else {},
+            organization_names=await _org_names(session, other),
+            status=p.status,
+            code=safe_code(code),
+        )
+        note = Notification(event.id, message, p.referral_id, event.type, event.to_json().decode())
+        await fan_out(session, self.settings, self.clock.now(), audience, note)
+
+    async def on_consent_withdrawn(
+        self, session: AsyncSession, event: CloudEvent, p: rc.ConsentWithdrawn
+    ) -> None:
+        """Both sides hear: the case's counsellors and every provider with a referral still open."""
+        audiences: list[Audience] = []
+        if p.dimensions.owner_org_id:
+            audiences.append(Audience(p.dimensions.owner_org_id, REFERRER))
+        providers = set(
+            (
+                await session.execute(
+                    sa.select(ReferralState.provider_org_id).where(
+                        ReferralState.case_id == p.case_id,
+                        ReferralState.provider_org_id.is_not(None),
+                        ReferralState.rank < max(STATUS_RANK.values()),
+                    )
+                )
+            ).scalars()
+        )
+        if p.dimensions.provider_org_id:
+            providers.add(p.dimensions.provider_org_id)
+        audiences.extend(Audience(org, PROVIDER) for org in sorted(providers, key=str) if org)
+        message = Message(
+            kind=CONSENT_WITHDRAWN,
+            link=self.link(f"cases/{p.case_id}"),
+            case_reference=case_reference(p.case_id),
+            status="withdrawn",
+        )
+        note = Notification(event.id, message, None, event.type, event.to_json().decode())
+        for audience in audiences:
+            await fan_out(session, self.settings, self.clock.now(), audience, note)
+
+
+def _event_time(event: CloudEvent) -> datetime:
+    return datetime.fromisoformat(event.time.replace("Z", "+00:00"))
+
+
+async def _advance(session: AsyncSession, p: rc.ReferralEvent, dims: rc.Dimensions, at: datetime) -> None:
+    """Record the referral's status unless what we hold is further along (a late event moves nothing)."""
+    rank = STATUS_RANK.get(p.status, 0)
+    stmt = insert(ReferralState).values(
+        referral_id=p.referral_id,
+        case_id=p.case_id,
+        owner_org_id=dims.owner_org_id,
+        provider_org_id=dims.provider_org_id,
+        service_id=p.service_id,
+        status=p.status,
+        rank=rank,
+        event_time=at,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ReferralState.referral_id],
+            set_={
+                "status": stmt.excluded.status,
+                "rank": stmt.excluded.rank,
+                "event_time": stmt.excluded.event_time,
+            },
+            where=sa.or_(
+                ReferralState.rank < stmt.excluded.rank,
+                sa.and_(
+                    ReferralState.rank == stmt.excluded.rank,
+                    ReferralState.event_time < stmt.excluded.event_time,
+                ),
+            ),
+        )
+    )
+
+
+async def _org_names(session: AsyncSession, org_id: uuid.UUID | None) -> dict[str, str | None]:
+    if org_id is None:
+        return {}
+    org = await session.get(ReplicaOrganization, org_id)
+    return dict(org.name) if org else {}

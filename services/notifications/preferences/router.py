@@ -1,0 +1,32 @@
+"""Preference routes: ``/v1/preferences/me``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifications.preferences import service
+from services.notifications.preferences.schemas import PreferencesIn, PreferencesOut
+from shared.auth import CurrentPrincipal, authenticated_router
+from shared.db import get_session
+
+router = authenticated_router(tags=["preferences"])
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+
+@router.get("/preferences/me", response_model=PreferencesOut)
+async def get_preferences(principal: CurrentPrincipal, session: Session) -> dict[str, Any]:
+    return await service.get(session, principal)
+
+
+@router.put(
+    "/preferences/me",
+    response_model=PreferencesOut,
+    summary="Save the caller's preferences (and the email address their token carries)",
+)
+async def put_preferences(
+    body: PreferencesIn, principal: CurrentPrincipal, session: Session
+) -> dict[str, Any]:
+    return await service.save(session, principal, body)
