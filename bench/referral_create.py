@@ -83,7 +83,7 @@ async def run_pool(jobs: list, concurrency: int) -> tuple[float, list[float]]:  
     return time.perf_counter() - start, latencies
 
 
-async def bench(n: int, concurrency: int, servers, idp: str) -> dict:  # type: ignore[no-untyped-def]
+async def bench(n: int, concurrency: int, workers: int, servers, idp: str) -> dict:  # type: ignore[no-untyped-def]
     db_url = await servers.create_database("bench_referrals")
     await asyncio.to_thread(upgrade, ROOT / "services" / "referrals" / "migrations", db_url)
     directory = Directory()
@@ -102,7 +102,7 @@ async def bench(n: int, concurrency: int, servers, idp: str) -> dict:  # type: i
         "OTEL_SDK_DISABLED": "true",
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", "services.referrals.app:create_app"]
-    command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
+    command += ["--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
     proc = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         assert wait_for_port(port, 30, proc), "the referrals service did not start"
@@ -204,6 +204,7 @@ async def bench(n: int, concurrency: int, servers, idp: str) -> dict:  # type: i
         "measured_at": datetime.now(UTC).isoformat(),
         "n": n,
         "concurrency": concurrency,
+        "api_workers": workers,
         "cpus": os.cpu_count(),
         "api": {
             "per_s": round(api_rps, 1),
@@ -225,9 +226,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core)")
     args = parser.parse_args()
     with start_test_servers() as servers, tempfile.TemporaryDirectory() as tmp, running_idp(Path(tmp)) as idp:
-        result = asyncio.run(bench(args.n, args.concurrency, servers, idp))
+        result = asyncio.run(bench(args.n, args.concurrency, args.workers, servers, idp))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Annotated
 
 import asyncpg
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import MetaData, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -62,6 +63,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+
+
+# The request's session. scope="function" closes it (commits) before the response is sent; with
+# FastAPI's default scope the commit would run after the client already has its 201, so a client
+# could read before the write is visible, or be told of a write whose commit then failed.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def asyncpg_dsn(url: str) -> str:

@@ -12,7 +12,7 @@ from services.referrals.clock import Clock
 from services.referrals.personal_data.vault import Vault
 from services.referrals.settings import ReferralsSettings
 from shared.auth import CurrentPrincipal, Principal
-from shared.db import get_session
+from shared.db import SessionDep
 
 
 @dataclass
@@ -24,9 +24,7 @@ class Ctx:
     settings: ReferralsSettings
 
 
-async def get_ctx(
-    request: Request, principal: CurrentPrincipal, session: AsyncSession = Depends(get_session)
-) -> Ctx:
+async def get_ctx(request: Request, principal: CurrentPrincipal, session: SessionDep) -> Ctx:
     state = request.app.state
     return Ctx(session, principal, state.clock, state.vault, state.settings)
 

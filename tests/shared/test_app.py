@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from fastapi import Depends, FastAPI
 from deploy.devidp.testing import issuer_of, password_token
 from shared.app import ServiceDefinition, create_service_app
 from shared.auth import Principal, authenticated_router, require_roles
+from shared.db import SessionDep
 from shared.processes import free_port
 from shared.settings import ServiceSettings
 from shared.testing import RunningServers
@@ -124,3 +126,60 @@ async def test_a_restarted_database_is_reconnected_without_restarting_the_servic
             assert answers[-1] == 200, answers  # the dead pool was dropped; no restart needed
     finally:
         own.stop()
+
+
+async def test_the_unit_of_work_commits_before_the_response_is_sent(database_url: str) -> None:
+    """A client that has its 201 must find the write from any other connection at once."""
+    import threading
+    import time
+
+    import uvicorn
+    from fastapi import FastAPI
+    from sqlalchemy import event, text
+    from sqlalchemy.orm import Session
+
+    from shared.db import create_engine, create_sessionmaker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        server_engine = create_engine(database_url)  # made on the server's own event loop
+        app.state.sessionmaker = create_sessionmaker(server_engine)
+        yield
+        await server_engine.dispose()
+
+    app = FastAPI(lifespan=lifespan)
+    slow_commits: list[float] = []
+
+    @app.post("/rows", status_code=201)
+    async def add_row(session: SessionDep) -> dict[str, str]:
+        await session.execute(text("INSERT INTO t VALUES (1)"))
+        return {"status": "created"}
+
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (x int)"))
+
+    def slow(session: Session) -> None:  # the commit takes a while: the response must wait for it
+        time.sleep(0.3)
+        slow_commits.append(time.monotonic())
+
+    event.listen(Session, "before_commit", slow)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        async with httpx.AsyncClient() as http:
+            response = await http.post(f"http://127.0.0.1:{port}/rows")
+        answered = time.monotonic()
+        assert response.status_code == 201
+        assert slow_commits and slow_commits[0] <= answered
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 1
+    finally:
+        event.remove(Session, "before_commit", slow)
+        server.should_exit = True
+        thread.join(5)
+        await engine.dispose()

@@ -9,18 +9,17 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Query, Request, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.notifications.inbox import service
 from services.notifications.inbox.live import LiveHub
 from services.notifications.inbox.schemas import InboxItemOut, InboxPage, MarkedRead, UnreadCount
 from shared.auth import CurrentPrincipal, authenticated_router
-from shared.db import get_session
+from shared.db import SessionDep
 
 router = authenticated_router(tags=["inbox"])
-Session = Annotated[AsyncSession, Depends(get_session)]
+Session = SessionDep
 
 
 @router.get("/inbox", response_model=InboxPage, summary="The caller's inbox, newest first")

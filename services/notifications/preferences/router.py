@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import Depends
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from services.notifications.preferences import service
 from services.notifications.preferences.schemas import PreferencesIn, PreferencesOut
 from shared.auth import CurrentPrincipal, authenticated_router
-from shared.db import get_session
+from shared.db import SessionDep
 
 router = authenticated_router(tags=["preferences"])
-Session = Annotated[AsyncSession, Depends(get_session)]
+Session = SessionDep
 
 
 @router.get("/preferences/me", response_model=PreferencesOut)

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.permissions import WEBHOOK_ADMIN
 from services.notifications.webhooks import service
@@ -18,10 +17,10 @@ from services.notifications.webhooks.schemas import (
     EndpointPatch,
 )
 from shared.auth import Principal, authenticated_router, require_roles
-from shared.db import get_session
+from shared.db import SessionDep
 
 router = authenticated_router(tags=["webhooks"], prefix="/webhooks")
-Session = Annotated[AsyncSession, Depends(get_session)]
+Session = SessionDep
 Admin = Annotated[Principal, Depends(require_roles(*WEBHOOK_ADMIN))]
 
 
