@@ -3,7 +3,8 @@
 Traces cover FastAPI, httpx, asyncpg (every SQL statement, SQLAlchemy's included) and NATS
 (``traceparent`` in message headers, consumer spans continue the producer's trace). Spans are
 exported over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; otherwise a tracer still
-runs, so trace ids appear in logs and in outgoing headers. Span attributes never carry request bodies: no personal data.
+runs, so trace ids appear in logs and in outgoing headers. Span attributes never carry request
+bodies: no personal data.
 """
 
 from __future__ import annotations
