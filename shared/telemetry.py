@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,6 +21,8 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.util.types import Attributes
 from pythonjsonlogger.json import JsonFormatter
 
 _configured_service: str | None = None
@@ -68,23 +70,56 @@ class DropQueryString(logging.Filter):
         return True
 
 
+class RecordWhileExporting(Sampler):
+    """Record spans only once an exporter is attached; until then spans are non-recording.
+
+    A non-recording span still has a trace id, so logs and outgoing ``traceparent`` headers stay
+    correlated, but it costs almost nothing: with nowhere to send them, recording every SQL
+    statement's span would only slow every request down.
+    """
+
+    def __init__(self) -> None:
+        self.exporting = False
+
+    def should_sample(
+        self,
+        parent_context: otel_context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: trace.SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[trace.Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
+        decision = Decision.RECORD_AND_SAMPLE if self.exporting else Decision.DROP
+        return SamplingResult(decision, attributes if self.exporting else None, trace_state)
+
+    def get_description(self) -> str:
+        return "RecordWhileExporting"
+
+
+_sampler = RecordWhileExporting()
+
+
 def configure_tracing(service: str, exporter: SpanExporter | None = None) -> TracerProvider:
-    """Install the process's tracer provider once (a second call returns the first)."""
+    """Install the process's tracer provider once; later calls may only add an exporter."""
     global _configured_service
     current = trace.get_tracer_provider()
     if _configured_service is not None and isinstance(current, TracerProvider):
-        if exporter is not None:
-            current.add_span_processor(BatchSpanProcessor(exporter))
-        return current
-    provider = TracerProvider(resource=Resource.create({"service.name": f"hawkari-{service}"}))
-    if exporter is None and os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        provider = current
+    else:
+        provider = TracerProvider(
+            resource=Resource.create({"service.name": f"hawkari-{service}"}), sampler=_sampler
+        )
+        trace.set_tracer_provider(provider)
+        _configured_service = service
+        if exporter is None and os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        exporter = OTLPSpanExporter()
+            exporter = OTLPSpanExporter()
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
-    _configured_service = service
+        _sampler.exporting = True
     return provider
 
 

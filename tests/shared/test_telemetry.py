@@ -141,3 +141,17 @@ def test_access_logs_drop_query_strings() -> None:
     assert DropQueryString().filter(record)
     assert "Marker" not in record.getMessage()
     assert "/v1/cases?…" in record.getMessage()
+
+
+def test_without_an_exporter_spans_are_not_recorded_but_still_carry_trace_ids() -> None:
+    from opentelemetry.sdk.trace import TracerProvider as SdkProvider
+
+    from shared.telemetry import RecordWhileExporting
+
+    sampler = RecordWhileExporting()
+    local = SdkProvider(sampler=sampler)
+    idle = local.get_tracer("t").start_span("idle")
+    assert not idle.is_recording() and idle.get_span_context().is_valid
+    sampler.exporting = True
+    busy = local.get_tracer("t").start_span("busy")
+    assert busy.is_recording()

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import Depends
 from sqlalchemy import DateTime, Integer, func
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import get_session, utcnow
+from shared.db import SessionDep, utcnow
 
-# scope="function": the unit of work commits when the handler returns, before the response is
-# sent. With FastAPI's default ("request") the commit would run after the client already has its
-# 200, so a failed commit could not change the answer and a fast client could read stale data.
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# The request's unit of work: it commits when the handler returns, before the response is sent.
+Session = SessionDep
 
 
 class Tracked:

@@ -1,0 +1,1 @@
+"""Eligibility rules, benefits, cost-of-living factors, exchange rates, and the entitlements answer."""
