@@ -164,8 +164,7 @@ def up(
             nats.start()
             servers.append(nats)
             nats_url = nats.url()
-        migrate_all(server_url, services)
-
+        # The identity provider starts while the migrations run.
         logs = data_dir / "logs"
         supervisor.add(
             Child(
@@ -180,13 +179,7 @@ def up(
                 stack.IDP_PORT,
             )
         )
-        if wait_ready(
-            {
-                "identity": f"http://127.0.0.1:{stack.IDP_PORT}/realms/hawkari/.well-known/openid-configuration"
-            },
-            30,
-        ):
-            raise StackError(f"the identity provider did not start; see {logs / 'identity.log'}.")
+        migrate_all(server_url, services)
         if any(s.name == "notifications" for s in services):
             # Mail goes to a local sink that keeps it in a Maildir for a developer to read.
             supervisor.add(
@@ -228,11 +221,17 @@ def up(
                     spec.port,
                 )
             )
-            not_ready = wait_ready({spec.name: f"{spec.url}/readyz"}, timeout)
-            if not_ready:
-                raise StackError(
-                    f"the {spec.name} service did not become ready; see {logs / (spec.name + '.log')}."
-                )
+        # All services start at once (their imports dominate start-up), then are seeded in order:
+        # producers first, so a consumer's replica is being fed when its own seed runs.
+        checks = {
+            "identity": f"http://127.0.0.1:{stack.IDP_PORT}/realms/hawkari/.well-known/openid-configuration"
+        }
+        checks.update({spec.name: f"{spec.url}/readyz" for spec in services})
+        not_ready = wait_ready(checks, timeout)
+        if not_ready:
+            name = not_ready[0]
+            raise StackError(f"the {name} service did not become ready; see {logs / (name + '.log')}.")
+        for spec in services:
             if seed and spec.has_seed():
                 run_seed(spec, server_url)
         threading.Thread(target=supervisor.watch, daemon=True).start()
