@@ -131,6 +131,9 @@ async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Re
         ref.sealed_notes = await ctx.vault.seal_json(
             ctx.session, case.id, f"referral:{ref.id}", {"override_reason": body.override.reason}
         )
+    if body.send:
+        # Sent in the same unit of work: the row is inserted once, already in its sent state.
+        await _send(ctx, case, ref)
     ctx.session.add(ref)
     await ctx.session.flush()
     if ref.capacity_warning:
@@ -158,8 +161,6 @@ async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Re
         categories=categories,
         detail=detail,
     )
-    if body.send:
-        await _send(ctx, case, ref)
     return ref, case, warnings
 
 
