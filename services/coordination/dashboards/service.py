@@ -1,0 +1,666 @@
+"""The dashboards: each view is a pure function of a snapshot (suppressed counts + directory).
+
+Every view answers a :class:`View`: flat rows with named columns (each with its HXL hashtag), so
+the same answer renders as JSON or as CSV. A suppressed figure is ``None`` in its row and its
+column is listed in the row's ``suppressed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pycountry
+
+from services.coordination.dashboards.repository import MRC_KIND, Directory, ProgrammeInfo
+from services.coordination.suppression import ALL, Key, Published, key, with_
+
+RETURN_TYPES = ("voluntary_assisted", "return_migration_with_permit", "self_initiated", "forced")
+DECLINE_REASONS = ("no_capacity", "not_eligible", "out_of_area", "duplicate", "could_not_contact", "other")
+GAP_REASONS = ("no_capacity", "out_of_area", "not_eligible")
+STAGES = ("sent", "accepted", "declined", "started", "completed", "closed", "revoked", "expired")
+TIMEPOINTS = ("baseline", "month_3", "month_6", "month_12")
+GENDERS = ("female", "male", "other", "undisclosed", "")
+AGE_BANDS = ("0-17", "18-24", "25-34", "35-49", "50-64", "65+", "")
+GOVERNORATES = {s.code: s.name for s in pycountry.subdivisions.get(country_code="IQ")}  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    hxl: str
+
+
+@dataclass
+class View:
+    view: str
+    k: int
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    filters: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "view": self.view,
+            "k": self.k,
+            "filters": self.filters,
+            "columns": [{"name": c.name, "hxl": c.hxl} for c in self.columns],
+            "rows": self.rows,
+            "notes": self.notes,
+        }
+
+
+def put(row: dict[str, Any], name: str, value: int | None) -> None:
+    row[name] = value
+    if value is None:
+        row.setdefault("suppressed", []).append(name)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A range of whole months; None on either side is open."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def months(self, domain: Sequence[str]) -> list[str] | None:
+        """The months of ``domain`` inside the period, or None when the period is unbounded."""
+        if self.start is None and self.end is None:
+            return None
+        lo = self.start.strftime("%Y-%m") if self.start else "0000-00"
+        hi = self.end.strftime("%Y-%m") if self.end else "9999-99"
+        return [m for m in domain if lo <= m <= hi]
+
+    def overlaps(self, starts_on: date, ends_on: date | None) -> bool:
+        if self.end is not None and starts_on > self.end:
+            return False
+        return not (self.start is not None and ends_on is not None and ends_on < self.start)
+
+
+def domain(pub: Published, dim: str, base: Key) -> list[str]:
+    """The values ``dim`` takes in the line through ``base`` (sorted)."""
+    from services.coordination.suppression import INDEX
+
+    margin = with_(base, **{dim: ALL})
+    i = INDEX[dim]
+    return sorted({m[i] for m in pub.lines.get((margin, dim), set())})
+
+
+def over_period(pub: Published, cell: Key, months: list[str] | None) -> int | None:
+    """A cell's figure over the period: the cell itself, or a sum along its month line."""
+    if months is None:
+        return pub.value(cell)
+    return pub.sum_along(cell, "month", months)
+
+
+def own_programme(p: ProgrammeInfo | None, countries: set[str]) -> bool:
+    return p is not None and bool(countries & set(p.funder_countries))
+
+
+def label(dim: str, value: str, directory: Directory) -> str | None:
+    if value in ("", ALL):
+        return None
+    if dim == "programme":
+        p = directory.programmes.get(value)
+        return p.name if p else None
+    if dim == "provider":
+        o = directory.organizations.get(value)
+        return o["name"] if o else None
+    if dim == "governorate":
+        return GOVERNORATES.get(value)
+    if dim == "term":
+        t = directory.terms.get(value)
+        return t["name"] if t else None
+    return None
+
+
+DIM_HXL = {
+    "governorate": ("#adm1+code", "#adm1+name"),
+    "programme": ("#activity+code", "#activity+name"),
+    "funder": ("#org+funder+code", None),
+    "provider": ("#org+code", "#org+name"),
+    "month": ("#date+month", None),
+    "term": ("#sector+code", "#sector+name"),
+    "return_type": ("#group+return_type", None),
+    "timepoint": ("#date+timepoint", None),
+}
+
+
+def dim_columns(dim: str) -> list[Column]:
+    code, name = DIM_HXL[dim]
+    cols = [Column(dim, code)]
+    if name:
+        cols.append(Column(f"{dim}_name", name))
+    return cols
+
+
+def dim_cells(row: dict[str, Any], dim: str, value: str, directory: Directory) -> None:
+    row[dim] = None if value == ALL else value
+    if DIM_HXL[dim][1]:
+        row[f"{dim}_name"] = "Total" if value == ALL else label(dim, value, directory)
+
+
+# --- funnel ---------------------------------------------------------------------------------------
+
+
+def funnel(
+    pub: Published,
+    directory: Directory,
+    *,
+    by: str,
+    period: Period,
+    return_type: str | None,
+    scope: tuple[str, str] | None,
+    own_countries: set[str],
+) -> View:
+    """sent → accepted → completed, decline reasons, deadline breaches; one row per ``by`` value."""
+    rt = return_type or ALL
+    base_coords: dict[str, str] = {"return_type": rt}
+    if scope:
+        base_coords[scope[0]] = scope[1]
+    all_months = sorted(pub.domains.get("month", ()))
+    months = period.months(all_months)
+    plan: list[tuple[str, dict[str, str], list[str] | None]] = []
+    if by == "month":
+        for m in all_months if months is None else months:
+            plan.append((m, {**base_coords, "month": m}, None))
+    elif by == "funder":
+        present = _stage_values(pub, "programme", base_coords)
+        values = sorted(f for f, group in directory.funder_groups.items() if group & present)
+        if scope and scope[0] == "funder":
+            values = [v for v in values if v == scope[1]]
+        plan += [(v, {**base_coords, "funder": v}, months) for v in values]
+    else:
+        values = sorted(_stage_values(pub, by, base_coords))
+        if scope and scope[0] == by:
+            values = [v for v in values if v == scope[1]]
+        plan += [(v, {**base_coords, by: v}, months) for v in values]
+    plan.append((ALL, base_coords, months))
+    rows = []
+    for value, coords, use_months in plan:
+        row: dict[str, Any] = {}
+        dim_cells(row, by, value, directory)
+        if by == "programme":
+            row["own"] = own_programme(directory.programmes.get(value), own_countries)
+        if by == "funder":
+            row["own"] = value != ALL and bool(own_countries & set(value.split("+")))
+        for stage in STAGES:
+            put(row, stage, _figure(pub, directory, coords, use_months, stage=stage))
+        for reason in DECLINE_REASONS:
+            put(
+                row,
+                f"declined_{reason}",
+                _figure(pub, directory, coords, use_months, stage="declined", reason=reason),
+            )
+        sent, accepted, completed = row["sent"], row["accepted"], row["completed"]
+        row["acceptance_rate"] = round(accepted / sent, 4) if sent and accepted is not None else None
+        row["completion_rate"] = (
+            round(completed / accepted, 4) if accepted and completed is not None else None
+        )
+        row["deadline_breaches"] = row["expired"]
+        row["median_hours_to_accept"] = None
+        row["p90_hours_to_accept"] = None
+        rows.append(row)
+    columns = dim_columns(by)
+    if by in ("programme", "funder"):
+        columns.append(Column("own", "#meta+own"))
+    columns += [Column(s, f"#indicator+referrals+{s}+num") for s in STAGES]
+    columns += [Column(f"declined_{r}", f"#indicator+referrals+declined+{r}+num") for r in DECLINE_REASONS]
+    columns += [
+        Column("acceptance_rate", "#indicator+acceptance+pct"),
+        Column("completion_rate", "#indicator+completion+pct"),
+        Column("deadline_breaches", "#indicator+referrals+expired+num"),
+        Column("median_hours_to_accept", "#indicator+hours_to_accept+median"),
+        Column("p90_hours_to_accept", "#indicator+hours_to_accept+p90"),
+    ]
+    return View(
+        "funnel",
+        pub.k,
+        columns,
+        rows,
+        notes=[
+            "Counts are transitions in the period (events of each kind), not referrals followed one by one.",
+            "Time to accept is not derivable: referral.accepted carries no sent time, and this service keeps "
+            "no referral id to pair it with referral.sent.",
+        ],
+    )
+
+
+def _stage_values(pub: Published, by: str, base: dict[str, str]) -> set[str]:
+    base = {k: v for k, v in base.items() if k != "funder"}
+    out: set[str] = set()
+    for stage in STAGES:
+        out.update(domain(pub, by, key(**base, stage=stage)))
+    return out
+
+
+def _figure(
+    pub: Published, directory: Directory, coords: dict[str, str], months: list[str] | None, **cell: str
+) -> int | None:
+    """One funnel figure. A funder's is the sum of its programmes' (each month's, over a period)."""
+    funder = coords.get("funder", ALL)
+    if funder == ALL:
+        return over_period(pub, key(**coords, **cell), months)
+    rest = {k: v for k, v in coords.items() if k != "funder"}
+    group = directory.funder_groups.get(funder, frozenset())
+    first = min(group) if group else ""
+    if months is None and "month" not in rest:
+        return pub.sum_along(key(**rest, programme=first, **cell), "programme", group)
+    total = 0
+    for m in [rest["month"]] if "month" in rest else (months or []):
+        value = pub.sum_along(key(**{**rest, "month": m}, programme=first, **cell), "programme", group)
+        if value is None:
+            return None
+        total += value
+    return total
+
+
+# --- gaps -----------------------------------------------------------------------------------------
+
+
+def gaps(
+    pub: Published,
+    directory: Directory,
+    *,
+    period: Period,
+    governorate: str | None,
+    term: str | None,
+) -> tuple[View, View]:
+    """Declines for lack of supply per area × term, and areas with returns but no MRC or no
+    psychosocial support."""
+    base = key(stage="declined")
+    govs = [governorate] if governorate else domain(pub, "governorate", base)
+    rows = []
+    for gov in govs:
+        terms = [term] if term else domain(pub, "term", key(governorate=gov, stage="declined"))
+        for t in [*terms, ALL]:
+            cell = key(governorate=gov, term=t, stage="declined")
+            row: dict[str, Any] = {}
+            dim_cells(row, "governorate", gov, directory)
+            dim_cells(row, "term", t, directory)
+            months = period.months(domain(pub, "month", cell))
+            put(row, "declined", over_period(pub, cell, months))
+            for reason in GAP_REASONS:
+                put(row, f"declined_{reason}", over_period(pub, with_(cell, reason=reason), months))
+            rows.append(row)
+    columns = [
+        *dim_columns("governorate"),
+        *dim_columns("term"),
+        Column("declined", "#indicator+declined+num"),
+    ]
+    columns += [Column(f"declined_{r}", f"#indicator+declined+{r}+num") for r in GAP_REASONS]
+    declines = View("gaps.declines", pub.k, columns, rows)
+
+    mrc_govs = set().union(*directory.mrc_governorates.values()) if directory.mrc_governorates else set()
+    supply_rows = []
+    for gov in sorted(GOVERNORATES):
+        if governorate and gov != governorate:
+            continue
+        cell = key(governorate=gov, stage="case_opened")
+        returns = over_period(pub, cell, period.months(domain(pub, "month", cell)))
+        row = {"governorate": gov, "governorate_name": GOVERNORATES[gov]}
+        put(row, "returns", returns)
+        row["has_mrc"] = gov in mrc_govs
+        row["has_psychosocial"] = gov in directory.psychosocial_governorates
+        had_returns = returns is None or returns > 0
+        row["gap_no_mrc"] = had_returns and not row["has_mrc"]
+        row["gap_no_psychosocial"] = had_returns and not row["has_psychosocial"]
+        supply_rows.append(row)
+    supply = View(
+        "gaps.supply",
+        pub.k,
+        [
+            *dim_columns("governorate"),
+            Column("returns", "#affected+returnees+num"),
+            Column("has_mrc", "#meta+mrc"),
+            Column("has_psychosocial", "#meta+psychosocial"),
+            Column("gap_no_mrc", "#meta+gap+mrc"),
+            Column("gap_no_psychosocial", "#meta+gap+psychosocial"),
+        ],
+        supply_rows,
+        notes=["Needs assessed with no eligible service are not counted: no event reports them yet."],
+    )
+    return declines, supply
+
+
+# --- overlap --------------------------------------------------------------------------------------
+
+
+def target_groups_overlap(a: ProgrammeInfo, b: ProgrammeInfo) -> bool:
+    if not set(a.eligible_return_types) & set(b.eligible_return_types):
+        return False
+    a_only, b_only = (
+        a.target_group == "funder_country_returnees",
+        b.target_group == "funder_country_returnees",
+    )
+    if a_only and b_only:
+        # Each serves only returnees from its own funders: they meet only on a shared funder.
+        return bool(set(a.funder_countries) & set(b.funder_countries))
+    return True
+
+
+def periods_overlap(a: ProgrammeInfo, b: ProgrammeInfo) -> tuple[date, date | None] | None:
+    start = max(a.starts_on, b.starts_on)
+    ends = [e for e in (a.ends_on, b.ends_on) if e is not None]
+    end = min(ends) if ends else None
+    if end is not None and end < start:
+        return None
+    return start, end
+
+
+def overlap(
+    pub: Published,
+    directory: Directory,
+    *,
+    period: Period,
+    governorate: str | None,
+    term: str | None,
+    funder: str | None,
+    own_countries: set[str],
+) -> View:
+    """Two or more programmes of different funders paying for the same term in the same area, for
+    overlapping target groups and periods; ranked by size."""
+    by_cell: dict[tuple[str, str], list[str]] = {}
+    for gov, t, pid in sorted(directory.funded_cells):
+        p = directory.programmes.get(pid)
+        if p is None or not p.active or not period.overlaps(p.starts_on, p.ends_on):
+            continue
+        if (governorate and gov != governorate) or (term and t != term):
+            continue
+        by_cell.setdefault((gov, t), []).append(pid)
+    results = []
+    for (gov, t), pids in by_cell.items():
+        members: set[str] = set()
+        spans: list[tuple[date, date | None]] = []
+        for i, a_id in enumerate(pids):
+            for b_id in pids[i + 1 :]:
+                a, b = directory.programmes[a_id], directory.programmes[b_id]
+                if set(a.funder_countries) == set(b.funder_countries):
+                    continue
+                span = periods_overlap(a, b)
+                if span is None or not target_groups_overlap(a, b):
+                    continue
+                members.update((a_id, b_id))
+                spans.append(span)
+        if not members:
+            continue
+        funders = sorted({c for pid in members for c in directory.programmes[pid].funder_countries})
+        if funder and funder not in funders:
+            continue
+        services = sum(directory.funded_cells[(gov, t, pid)] for pid in members)
+        referrals = pub.sum_along(
+            key(governorate=gov, term=t, programme=sorted(members)[0], stage="sent"), "programme", members
+        )
+        start = min(s for s, _ in spans)
+        ends = [e for _, e in spans]
+        end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+        results.append(
+            {
+                "governorate": gov,
+                "governorate_name": GOVERNORATES.get(gov),
+                "term": t,
+                "term_name": label("term", t, directory),
+                "programmes": [
+                    {
+                        "id": pid,
+                        "name": directory.programmes[pid].name,
+                        "funders": list(directory.programmes[pid].funder_countries),
+                        "own": own_programme(directory.programmes[pid], own_countries),
+                    }
+                    for pid in sorted(members)
+                ],
+                "funders": funders,
+                "overlap_starts_on": start.isoformat(),
+                "overlap_ends_on": end.isoformat() if end else None,
+                "services": services,
+                "referrals_sent": referrals,
+                **({"suppressed": ["referrals_sent"]} if referrals is None else {}),
+            }
+        )
+    results.sort(key=lambda r: (-r["services"], -(r["referrals_sent"] or 0), r["governorate"], r["term"]))
+    for rank, r in enumerate(results, 1):
+        r["rank"] = rank
+        r["programme_ids"] = ";".join(p["id"] for p in r["programmes"])
+        r["programme_names"] = ";".join(p["name"] for p in r["programmes"])
+        r["funders_joined"] = ";".join(r["funders"])
+    columns = [
+        Column("rank", "#meta+rank"),
+        *dim_columns("governorate"),
+        *dim_columns("term"),
+        Column("programme_ids", "#activity+code+list"),
+        Column("programme_names", "#activity+name+list"),
+        Column("funders_joined", "#org+funder+list"),
+        Column("overlap_starts_on", "#date+start"),
+        Column("overlap_ends_on", "#date+end"),
+        Column("services", "#indicator+services+num"),
+        Column("referrals_sent", "#reached+referrals+num"),
+    ]
+    return View(
+        "overlap",
+        pub.k,
+        columns,
+        results,
+        notes=[
+            "Cases with the same kind of cash support from several programmes are not counted: referrals "
+            "events carry no per-case signal for it, and this service keeps no case ids."
+        ],
+    )
+
+
+# --- outcomes -------------------------------------------------------------------------------------
+
+
+def outcomes(pub: Published, directory: Directory, *, by: str, own_countries: set[str]) -> View:
+    rows = []
+    values = domain(pub, by, key(stage="followup", timepoint="baseline"))
+    for tp in TIMEPOINTS:
+        values = sorted(set(values) | set(domain(pub, by, key(stage="followup", timepoint=tp))))
+    for value in [*values, ALL]:
+        for tp in TIMEPOINTS:
+            cell = key(**{by: value}, stage="followup", timepoint=tp)
+            row: dict[str, Any] = {}
+            dim_cells(row, by, value, directory)
+            if by == "programme":
+                row["own"] = own_programme(directory.programmes.get(value), own_countries)
+            row["timepoint"] = tp
+            n = pub.value(cell)
+            put(row, "follow_ups", n)
+            sums = pub.extras.get(cell, {})
+            for dim in ("economic", "social", "psychosocial"):
+                scored = sums.get(f"{dim}_n", 0.0)
+                if n is None:
+                    put(row, f"{dim}_mean", None)
+                else:
+                    row[f"{dim}_mean"] = round(sums[f"{dim}_sum"] / scored, 4) if scored else None
+            rows.append(row)
+    columns = dim_columns(by)
+    if by == "programme":
+        columns.append(Column("own", "#meta+own"))
+    columns += [
+        Column("timepoint", "#date+timepoint"),
+        Column("follow_ups", "#reached+followups+num"),
+        Column("economic_mean", "#indicator+score+economic"),
+        Column("social_mean", "#indicator+score+social"),
+        Column("psychosocial_mean", "#indicator+score+psychosocial"),
+    ]
+    notes = ["Scores are means of 0..1 dimension scores; shown only where the number of follow-ups is."]
+    if by == "programme":
+        notes.append(
+            "followup.recorded carries no programme: follow-ups count under the programme only when the "
+            "event's dimensions name one."
+        )
+    return View("outcomes", pub.k, columns, rows, notes=notes)
+
+
+# --- demographics ---------------------------------------------------------------------------------
+
+
+def demographics(pub: Published, directory: Directory, *, by: str, measure: str) -> View:
+    stage = "case_opened" if measure == "returns" else "sent"
+    values = domain(pub, by, key(stage=stage))
+    rows = []
+    for value in [*values, ALL]:
+        for gender in [*domain(pub, "gender", key(**{by: value}, stage=stage)), ALL]:
+            for band in [*domain(pub, "age_band", key(**{by: value}, gender=gender, stage=stage)), ALL]:
+                row: dict[str, Any] = {}
+                dim_cells(row, by, value, directory)
+                row["gender"] = None if gender == ALL else gender
+                row["age_band"] = None if band == ALL else band
+                put(row, measure, pub.value(key(**{by: value}, gender=gender, age_band=band, stage=stage)))
+                rows.append(row)
+    columns = [
+        *dim_columns(by),
+        Column("gender", "#group+gender"),
+        Column("age_band", "#group+age"),
+        Column(measure, "#affected+num" if measure == "returns" else "#reached+referrals+num"),
+    ]
+    return View("demographics", pub.k, columns, rows, notes=["A null gender or age band is the total."])
+
+
+# --- timeline -------------------------------------------------------------------------------------
+
+
+def timeline(directory: Directory, *, period: Period, funder: str | None, own_countries: set[str]) -> View:
+    rows = []
+    for p in directory.programmes.values():
+        if not p.active or not period.overlaps(p.starts_on, p.ends_on):
+            continue
+        if funder and funder not in p.funder_countries:
+            continue
+        rows.append(
+            {
+                "kind": "programme",
+                "id": p.id,
+                "name": p.name,
+                "funders": ";".join(p.funder_countries),
+                "starts_on": p.starts_on.isoformat(),
+                "ends_on": p.ends_on.isoformat() if p.ends_on else None,
+                "governorates": None,
+                "own": own_programme(p, own_countries),
+            }
+        )
+    for org_id, govs in directory.mrc_governorates.items():
+        org = directory.organizations.get(org_id)
+        if org is None or org["kind"] != MRC_KIND or not org["active"]:
+            continue
+        funding = [
+            p for p in directory.programmes.values() if p.active and org_id in p.implementing_organization_ids
+        ]
+        start = min((p.starts_on for p in funding), default=None)
+        funders = sorted({c for p in funding for c in p.funder_countries})
+        if funder and funder not in funders:
+            continue
+        rows.append(
+            {
+                "kind": "mrc",
+                "id": org_id,
+                "name": org["name"],
+                "funders": ";".join(funders),
+                "starts_on": start.isoformat() if start else None,
+                "ends_on": None,
+                "governorates": ";".join(sorted(govs)),
+                "own": bool(own_countries & set(funders)),
+            }
+        )
+    rows.sort(key=lambda r: (r["starts_on"] or "9999", r["kind"], r["name"]))
+    columns = [
+        Column("kind", "#meta+kind"),
+        Column("id", "#activity+code"),
+        Column("name", "#activity+name"),
+        Column("funders", "#org+funder+list"),
+        Column("starts_on", "#date+start"),
+        Column("ends_on", "#date+end"),
+        Column("governorates", "#adm1+code+list"),
+        Column("own", "#meta+own"),
+    ]
+    return View(
+        "timeline",
+        0,
+        columns,
+        rows,
+        notes=[
+            "An MRC's start is the earliest start of the programmes it implements: registry events carry no "
+            "opening date."
+        ],
+    )
+
+
+# --- coverage -------------------------------------------------------------------------------------
+
+
+def coverage_view(
+    rows: Sequence[Any],
+    programmes: dict[tuple[str, str, str], list[str]],
+    directory: Directory,
+    *,
+    level: str,
+    group: str,
+    own_countries: set[str],
+) -> View:
+    out = []
+    for r in rows:
+        pids = programmes.get((r.governorate, r.district, r.grp), [])
+        progs = [directory.programmes[p] for p in pids if p in directory.programmes]
+        row: dict[str, Any] = {
+            "governorate": r.governorate,
+            "governorate_name": GOVERNORATES.get(r.governorate),
+        }
+        if level == "district":
+            row["district"] = r.district or None
+        row[group] = r.grp
+        if group == "term":
+            row["term_name"] = label("term", r.grp, directory)
+        row.update(
+            services=int(r.services),
+            providers=int(r.providers),
+            open_places=int(r.open_places) if r.open_places is not None else None,
+            services_with_capacity=int(r.services_with_capacity),
+            programmes=[
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "funders": list(p.funder_countries),
+                    "starts_on": p.starts_on.isoformat(),
+                    "ends_on": p.ends_on.isoformat() if p.ends_on else None,
+                    "own": own_programme(p, own_countries),
+                }
+                for p in progs
+            ],
+            funders=sorted({c for p in progs for c in p.funder_countries}),
+        )
+        row["programme_names"] = ";".join(p.name for p in progs)
+        row["funders_joined"] = ";".join(row["funders"])
+        row["period_start"] = min((p.starts_on for p in progs), default=None)
+        ends = [p.ends_on for p in progs]
+        row["period_end"] = None if not ends or None in ends else max(e for e in ends if e)
+        for f in ("period_start", "period_end"):
+            row[f] = row[f].isoformat() if row[f] else None
+        out.append(row)
+    columns = [*dim_columns("governorate")]
+    if level == "district":
+        columns.append(Column("district", "#adm2+code"))
+    columns += (
+        [Column("term", "#sector+code"), Column("term_name", "#sector+name")]
+        if group == "term"
+        else [Column("dimension", "#sector+dimension")]
+    )
+    columns += [
+        Column("services", "#indicator+services+num"),
+        Column("providers", "#org+providers+num"),
+        Column("open_places", "#capacity+open+num"),
+        Column("services_with_capacity", "#indicator+services_with_capacity+num"),
+        Column("programme_names", "#activity+name+list"),
+        Column("funders_joined", "#org+funder+list"),
+        Column("period_start", "#date+start"),
+        Column("period_end", "#date+end"),
+    ]
+    return View(
+        "coverage",
+        0,
+        columns,
+        out,
+        notes=["Directory facts (published by the registry): not small-cell suppressed."],
+    )

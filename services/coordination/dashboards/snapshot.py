@@ -1,0 +1,179 @@
+"""The suppressed snapshot of every count, built from the tallies in one consistent read.
+
+Building it means adding up all cubes and suppressing them together (``suppression.build``),
+which costs far more than answering from it; so one snapshot is kept per process and rebuilt when
+the read model has moved on (its generation grew) and the snapshot is older than
+``snapshot_max_age_s``, or when k changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.coordination.dashboards.repository import Directory, load_directory
+from services.coordination.models import coordination_setting, read_model_state
+from services.coordination.suppression import ALL, CubeSpec, Key, Published, build, key, with_
+
+FUNNEL_BY = ("governorate", "programme", "provider")
+DEMOGRAPHY_BY = ("governorate", "programme")
+OUTCOMES_BY = ("programme", "governorate", "return_type")
+SCORES = ("economic", "social", "psychosocial")
+
+
+def _month(value: object) -> str:
+    return str(value)[:7]
+
+
+def _finest(row: sa.Row[tuple[object, ...]], dims: Iterable[str], fixed: dict[str, str]) -> Key:
+    coords = {**fixed}
+    for d in dims:
+        raw = getattr(row, d)
+        coords[d] = _month(raw) if d == "month" else str(raw)
+    # A stage without a reason has no reason line: its figure sits at the reason margin.
+    if coords.get("reason") == "":
+        coords["reason"] = ALL
+    return key(**coords)
+
+
+async def _rows(
+    conn: AsyncConnection, table: str, dims: tuple[str, ...], where: str = "", measures: str = "sum(count)"
+) -> list[sa.Row[tuple[object, ...]]]:
+    cols = ", ".join(dims)
+    sql = f"SELECT {cols}, {measures} FROM {table} {where} GROUP BY {cols} ORDER BY {cols}"  # noqa: S608
+    return list((await conn.execute(sa.text(sql))).all())
+
+
+async def load(conn: AsyncConnection, k: int, directory: Directory) -> Published:
+    cubes: list[tuple[CubeSpec, list[tuple[Key, int]]]] = []
+    for by in FUNNEL_BY:
+        dims = (by, "return_type", "month", "stage", "reason")
+        rows = await _rows(conn, "referral_tally", dims)
+        cubes.append(
+            (
+                CubeSpec(f"funnel:{by}", (by, "return_type", "month", "reason")),
+                [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+            )
+        )
+    dims = ("governorate", "term", "month", "stage", "reason")
+    rows = await _rows(conn, "referral_tally", dims, "WHERE stage = 'declined'")
+    cubes.append(
+        (
+            CubeSpec("gaps", ("governorate", "term", "month", "reason")),
+            [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+        )
+    )
+    dims = ("governorate", "term", "programme", "stage")
+    rows = await _rows(conn, "referral_tally", dims, "WHERE stage = 'sent'")
+    cubes.append(
+        (
+            CubeSpec("overlap", ("governorate", "term", "programme")),
+            [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+        )
+    )
+    dims = ("governorate", "return_type", "month", "stage")
+    rows = await _rows(conn, "people_tally", dims, "WHERE stage = 'case_opened'")
+    cubes.append(
+        (
+            CubeSpec("returns", ("governorate", "return_type", "month")),
+            [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+        )
+    )
+    for by in DEMOGRAPHY_BY:
+        dims = (by, "gender", "age_band", "stage")
+        rows = await _rows(conn, "people_tally", dims)
+        cubes.append(
+            (
+                CubeSpec(f"demography:{by}", (by, "gender", "age_band")),
+                [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+            )
+        )
+    extras: dict[Key, dict[str, float]] = {}
+    score_cols = ", ".join(f"sum({s}_n), sum({s}_sum)" for s in SCORES)
+    for by in OUTCOMES_BY:
+        dims = (by, "timepoint")
+        rows = await _rows(conn, "followup_tally", dims, measures=f"{score_cols}, sum(count)")
+        finest = []
+        local: dict[Key, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for r in rows:
+            cell = _finest(r, dims, {"stage": "followup"})
+            finest.append((cell, int(r[-1])))
+            for target in (cell, with_(cell, **{by: ALL})):
+                for i, s in enumerate(SCORES):
+                    local[target][f"{s}_n"] += float(r[len(dims) + 2 * i])
+                    local[target][f"{s}_sum"] += float(r[len(dims) + 2 * i + 1])
+        for cell, sums in local.items():
+            extras.setdefault(cell, dict(sums))  # the margins are the same in every outcomes cube
+        cubes.append((CubeSpec(f"outcomes:{by}", (by, "timepoint")), finest))
+    # A funder's row is the sum of its programmes' (by the registry's funders of each programme).
+    return build(cubes, k, extras, subsets={"programme": list(directory.funder_groups.values())})
+
+
+@dataclass
+class Snapshot:
+    published: Published
+    directory: Directory
+    generation: int
+    built_at: float
+
+
+class SnapshotCache:
+    def __init__(self, engine: AsyncEngine, default_k: int, max_age_s: float) -> None:
+        self.engine = engine
+        self.default_k = default_k
+        self.max_age_s = max_age_s
+        self._current: Snapshot | None = None
+        self._lock = asyncio.Lock()
+        self.builds = 0
+
+    async def _state(self, conn: AsyncConnection) -> tuple[int, int]:
+        row = (
+            await conn.execute(
+                sa.select(
+                    sa.select(read_model_state.c.generation)
+                    .where(read_model_state.c.id == 1)
+                    .scalar_subquery(),
+                    sa.select(coordination_setting.c.value)
+                    .where(coordination_setting.c.key == "k")
+                    .scalar_subquery(),
+                )
+            )
+        ).one()
+        return int(row[0] or 0), int(row[1] or self.default_k)
+
+    def _fresh(self, generation: int, k: int) -> bool:
+        snap = self._current
+        if snap is None or snap.published.k != k:
+            return False
+        return snap.generation == generation or time.monotonic() - snap.built_at < self.max_age_s
+
+    async def get(self) -> Snapshot:
+        async with self.engine.connect() as conn:
+            generation, k = await self._state(conn)
+        if self._fresh(generation, k):
+            assert self._current is not None
+            return self._current
+        async with self._lock:
+            async with self.engine.connect() as conn:
+                generation, k = await self._state(conn)
+            if self._fresh(generation, k):
+                assert self._current is not None
+                return self._current
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+                async with conn.begin():
+                    generation, k = await self._state(conn)
+                    directory = await load_directory(conn)
+                    published = await load(conn, k, directory)
+            self._current = Snapshot(published, directory, generation, time.monotonic())
+            self.builds += 1
+            return self._current
+
+    def invalidate(self) -> None:
+        self._current = None
