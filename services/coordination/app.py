@@ -25,7 +25,9 @@ def create_app(settings: CoordinationSettings | None = None) -> FastAPI:
         return make_consumers(app, settings)
 
     async def start(app: FastAPI) -> None:
-        app.state.snapshots = SnapshotCache(app.state.engine, settings.default_k, settings.snapshot_max_age_s)
+        app.state.snapshots = SnapshotCache(
+            app.state.engine, settings.default_k, settings.snapshot_max_age_s, settings.audit_limit
+        )
 
     return create_service_app(
         ServiceDefinition(

@@ -29,6 +29,9 @@ class CoordinationSettings(ServiceSettings):
     # How old the suppressed snapshot of the counts may be before a request rebuilds it, in
     # seconds. Dashboards are read far more often than they must be to-the-second; 0 = always fresh.
     snapshot_max_age_s: float = Field(default=30.0, ge=0)
+    # Above this many suppressed cells the exact disclosure audit (see suppression.py) is skipped
+    # and the answers say so; line rules still apply.
+    audit_limit: int = Field(default=20_000, ge=0)
     # Fallback mapping organization id -> ISO country code of a funder, for funder organizations
     # whose registry record carries no country_code.
     funder_org_countries: dict[str, str] = Field(default_factory=dict)

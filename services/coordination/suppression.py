@@ -88,6 +88,9 @@ class Published:
     domains: dict[str, set[str]] = field(default_factory=dict)
     # Groups of values of a dimension whose sums a view shows (a funder's programmes).
     subsets: dict[str, list[frozenset[str]]] = field(default_factory=dict)
+    # Whether the exact audit ran (it is skipped above ``audit_limit`` suppressed cells: its cost
+    # grows faster than linearly, and line rules alone remain in force).
+    audited: bool = True
 
     def value(self, k: Key) -> int | None:
         if k in self.suppressed:
@@ -121,6 +124,7 @@ def build(
     k: int,
     extras: Mapping[Key, dict[str, float]] | None = None,
     subsets: Mapping[str, list[frozenset[str]]] | None = None,
+    audit_limit: int = 20_000,
 ) -> Published:
     """Add up every cube with its margins, then suppress all of them together."""
     pub = Published(k=k, subsets=dict(subsets or {}))
@@ -153,11 +157,11 @@ def build(
             pub.lines.setdefault((with_(cell, **{d: ALL}), d), set()).add(cell)
     if extras:
         pub.extras = dict(extras)
-    _suppress(pub)
+    _suppress(pub, audit_limit)
     return pub
 
 
-def _suppress(pub: Published) -> None:
+def _suppress(pub: Published, audit_limit: int) -> None:
     k = pub.k
     suppressed = {c for c, v in pub.values.items() if 0 < v < k}
     order = sorted(pub.lines)
@@ -192,6 +196,9 @@ def _suppress(pub: Published) -> None:
     # The same holds for the sums a view offers over a line (a range of months): one the API hides
     # must not follow from what it shows either.
     while True:
+        if len(suppressed) > audit_limit:
+            pub.audited = False
+            break
         basis, index = _basis(pub, suppressed)
         determined = [cells for cells in _single(basis, index)]
         determined += _determined_ranges(pub, suppressed, basis, index)

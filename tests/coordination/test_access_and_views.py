@@ -88,11 +88,15 @@ async def test_coverage_counts_services_providers_capacity_and_funders(harness: 
     erbil_cash = cells[("IQ-AR", "cash-grant")]
     assert (erbil_cash["services"], erbil_cash["providers"], erbil_cash["open_places"]) == (2, 2, 14)
     assert erbil_cash["funders"] == ["NO", "SE"]
-    own = {p["name"]: p["own"] for p in erbil_cash["programmes"]}
+    own = {body["programmes"][p]["name"]: body["programmes"][p]["own"] for p in erbil_cash["programme_ids"]}
     assert own == {"se-cash": True, "no-cash": False}  # observer on Norway's, owner of its own
-    assert {
-        p["name"]: p["own"]
-        for p in (await harness.json("/v1/coverage", "funder.no"))["rows"][0]["programmes"]
+    assert erbil_cash["own_programmes"] == 1
+    as_norway = await harness.json("/v1/coverage", "funder.no")
+    assert {p["name"]: p["own"] for p in as_norway["programmes"].values()} == {
+        "se-cash": False,
+        "no-cash": True,
+        "se-psy": False,
+        "no-mrc": True,
     }
     # The MRC service has no service area: its location's governorate counts.
     assert cells[("IQ-AR", "housing")]["services"] == 1
@@ -132,8 +136,8 @@ async def test_overlap_rules(harness: Harness) -> None:
     body = await harness.json("/v1/overlap", "funder.no")
     assert [(r["governorate"], r["term"]) for r in body["rows"]] == [("IQ-AR", "cash-grant")]
     row = body["rows"][0]
-    assert {p["name"] for p in row["programmes"]} == {"se-cash", "no-cash"}
-    assert {p["name"]: p["own"] for p in row["programmes"]} == {"se-cash": False, "no-cash": True}
+    named = {body["programmes"][p]["name"]: body["programmes"][p]["own"] for p in row["programme_ids"]}
+    assert named == {"se-cash": False, "no-cash": True}
     assert (row["overlap_starts_on"], row["overlap_ends_on"], row["services"]) == (
         "2025-01-01",
         "2026-05-31",

@@ -339,7 +339,7 @@ async def collect(h: Harness, spy: Attacker) -> int:
     body = await h.json("/v1/overlap")
     requests += 1
     for row in body["rows"]:
-        progs = {p["id"] for p in row["programmes"]}
+        progs = set(row["programme_ids"])
 
         def match(a: Atom, row: dict[str, Any] = row, progs: set[str] = progs) -> bool:
             return (

@@ -1,8 +1,7 @@
-"""Every query of the dashboards: the directory facts a snapshot needs, and coverage."""
+"""Every query of the dashboards (the directory facts a snapshot needs), and coverage from them."""
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,6 +39,10 @@ class Directory:
     psychosocial_governorates: set[str] = field(default_factory=set)
     # funder key ('NO+SE') -> the programmes with exactly those funders ('' -> referrals without one)
     funder_groups: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Where and what each active service offers: (governorate, district, term, dimension, service id,
+    # provider id, open places), and the programmes funding each service.
+    service_cells: list[tuple[str, str, str, str, str, str, int | None]] = field(default_factory=list)
+    service_programmes: dict[str, frozenset[str]] = field(default_factory=dict)
     # (governorate, term, programme id) -> services that programme funds there
     funded_cells: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
@@ -119,72 +122,67 @@ async def load_directory(conn: AsyncConnection) -> Directory:
         )
     )
     d.funded_cells = {(r[0], r[1], str(r[2])): int(r[3]) for r in funded.all()}
+    cells = await conn.execute(
+        sa.text(
+            """
+            SELECT c.governorate_code, c.district_code, c.term_code, coalesce(t.dimension, ''), s.id::text,
+                   s.organization_id::text, s.open_places
+            FROM service_cell c
+            JOIN service s ON s.id = c.service_id AND s.active AND s.status = 'active'
+            LEFT JOIN taxonomy_term t ON t.code = c.term_code AND t.active
+            ORDER BY 1, 2, 3, 5
+            """
+        )
+    )
+    d.service_cells = [tuple(r) for r in cells.all()]  # type: ignore[misc]
+    links: dict[str, set[str]] = defaultdict(set)
+    for r in (
+        await conn.execute(sa.text("SELECT service_id::text, programme_id::text FROM programme_service"))
+    ).all():
+        links[r[0]].add(r[1])
+    d.service_programmes = {sid: frozenset(ps) for sid, ps in links.items()}
     return d
 
 
-@dataclass(frozen=True)
-class CoverageQuery:
-    level: str  # governorate | district
-    group: str  # term | dimension
-    governorate: str | None
-    term: str | None
-    programme_ids: tuple[str, ...] | None  # None: no programme filter at all
+@dataclass
+class CoverageCell:
+    services: set[str] = field(default_factory=set)
+    providers: set[str] = field(default_factory=set)
+    open_places: int | None = None
+    services_with_capacity: int = 0
+    programmes: set[str] = field(default_factory=set)
 
 
-async def coverage(
-    conn: AsyncConnection, q: CoverageQuery
-) -> tuple[list[sa.Row[Any]], dict[tuple[str, str, str], list[str]]]:
-    district = "c.district_code" if q.level == "district" else "''"
-    grp = "c.term_code" if q.group == "term" else "coalesce(t.dimension, '')"
-    where = ["s.active", "s.status = 'active'"]
-    params: dict[str, Any] = {}
-    if q.governorate:
-        where.append("c.governorate_code = :gov")
-        params["gov"] = q.governorate
-    if q.term:
-        where.append("c.term_code = :term")
-        params["term"] = q.term
-    if q.programme_ids is not None:
-        where.append(
-            "c.service_id IN (SELECT service_id FROM programme_service WHERE programme_id = ANY(:progs))"
-        )
-        params["progs"] = [uuid.UUID(p) for p in q.programme_ids]
-    cells = (  # only fixed fragments are interpolated
-        f"""
-        SELECT DISTINCT c.governorate_code AS governorate, {district} AS district, {grp} AS grp,
-               s.id AS service_id, s.organization_id, s.open_places
-        FROM service_cell c
-        JOIN service s ON s.id = c.service_id
-        LEFT JOIN taxonomy_term t ON t.code = c.term_code AND t.active
-        WHERE {" AND ".join(where)}
-    """  # noqa: S608
-    )
-    rows = (
-        await conn.execute(
-            sa.text(
-                f"""
-                WITH cells AS ({cells})
-                SELECT governorate, district, grp, count(*) AS services,
-                       count(DISTINCT organization_id) AS providers,
-                       sum(open_places) AS open_places, count(open_places) AS services_with_capacity
-                FROM cells GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-                """  # noqa: S608 - only fixed fragments are interpolated
-            ),
-            params,
-        )
-    ).all()
-    prog_filter = "" if q.programme_ids is None else "WHERE ps.programme_id = ANY(:progs)"
-    funded = await conn.execute(
-        sa.text(
-            f"""
-            WITH cells AS ({cells})
-            SELECT governorate, district, grp, array_agg(DISTINCT ps.programme_id::text)
-            FROM cells JOIN programme_service ps ON ps.service_id = cells.service_id
-            {prog_filter}
-            GROUP BY 1, 2, 3
-            """  # noqa: S608
-        ),
-        params,
-    )
-    programmes = {(r[0], r[1], r[2]): sorted(r[3]) for r in funded.all()}
-    return rows, programmes
+def coverage_cells(
+    d: Directory,
+    *,
+    level: str,
+    group: str,
+    governorate: str | None,
+    term: str | None,
+    programme_ids: frozenset[str] | None,
+) -> dict[tuple[str, str, str], CoverageCell]:
+    """Coverage from the snapshot's directory (no query): one pass over the service cells."""
+    active = frozenset(p for p, info in d.programmes.items() if info.active)
+    wanted = active if programme_ids is None else programme_ids
+    out: dict[tuple[str, str, str], CoverageCell] = {}
+    empty: frozenset[str] = frozenset()
+    for gov, district, t, dim, sid, org, open_places in d.service_cells:
+        if (governorate and gov != governorate) or (term and t != term):
+            continue
+        progs = d.service_programmes.get(sid, empty) & wanted
+        if programme_ids is not None and not progs:
+            continue
+        cell_key = (gov, district if level == "district" else "", t if group == "term" else dim)
+        cell = out.get(cell_key)
+        if cell is None:
+            cell = out[cell_key] = CoverageCell()
+        if sid in cell.services:
+            continue
+        cell.services.add(sid)
+        cell.providers.add(org)
+        cell.programmes |= progs
+        if open_places is not None:
+            cell.open_places = (cell.open_places or 0) + open_places
+            cell.services_with_capacity += 1
+    return dict(sorted(out.items()))

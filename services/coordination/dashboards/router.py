@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -80,6 +83,36 @@ def check(directory: Directory, **filters: str | None) -> None:
         raise InvalidField(errors)
 
 
+def cached_view(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Answer a repeated question from the snapshot's response cache.
+
+    A view is a pure function of the snapshot, the query and the caller's own country, so the
+    rendered answer is kept with the snapshot (and goes with it when it is rebuilt).
+    """
+
+    @functools.wraps(endpoint)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        request: Request = kwargs["request"]
+        snap: Snapshot = kwargs["snap"]
+        own = own_countries(kwargs["principal"], snap.directory, request)
+        cache_key = (request.url.path, str(request.url.query), tuple(sorted(own)))
+        hit = snap.responses.get(cache_key)
+        if hit is not None:
+            return Response(hit[0], media_type=hit[1], headers=hit[2])
+        response = await endpoint(*args, **kwargs)
+        if isinstance(response, Response) and response.status_code == 200:
+            if len(snap.responses) >= RESPONSE_CACHE_SIZE:
+                snap.responses.clear()
+            headers = {k: v for k, v in response.headers.items() if k.lower() == "content-disposition"}
+            snap.responses[cache_key] = (bytes(response.body), response.media_type or "", headers)
+        return response
+
+    return wrapper
+
+
+RESPONSE_CACHE_SIZE = 512
+
+
 def _cell(value: Any, name: str, row: dict[str, Any]) -> str:
     if value is None:
         return "suppressed" if name in row.get("suppressed", ()) else ""
@@ -88,12 +121,16 @@ def _cell(value: Any, name: str, row: dict[str, Any]) -> str:
     return str(value)
 
 
-def render(view: View, fmt: str, filters: dict[str, Any]) -> Any:
+def render(view: View, fmt: str, filters: dict[str, Any], audited: bool = True) -> Any:
+    if not audited:
+        view.notes.append(
+            "The exact disclosure audit was skipped (too many suppressed cells); line rules apply."
+        )
     view.filters = {
         k: (v.isoformat() if isinstance(v, date) else v) for k, v in filters.items() if v is not None
     }
     if fmt == "json":
-        return view.as_json()
+        return JSONResponse(view.as_json())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.name for c in view.columns])
@@ -108,11 +145,11 @@ def render(view: View, fmt: str, filters: dict[str, Any]) -> Any:
 
 
 @router.get("/coverage", summary="Who offers what where, with whose money (3W/4W)")
+@cached_view
 async def get_coverage(
     request: Request,
     principal: CurrentPrincipal,
     snap: SnapshotDep,
-    session: Session,
     level: Literal["governorate", "district"] = "governorate",
     group: Literal["term", "dimension"] = "term",
     governorate: str | None = None,
@@ -139,7 +176,7 @@ async def get_coverage(
     filtered = any(v is not None for v in (funder, programme, target_group, return_type, start, end))
     pids = None
     if filtered:
-        pids = tuple(
+        pids = frozenset(
             p.id
             for p in d.programmes.values()
             if p.active
@@ -149,17 +186,11 @@ async def get_coverage(
             and (return_type is None or return_type in p.eligible_return_types)
             and period.overlaps(p.starts_on, p.ends_on)
         )
-    else:
-        pids = None
-    rows, progs = await repository.coverage(
-        await session.connection(), repository.CoverageQuery(level, group, governorate, term, pids)
+    cells = repository.coverage_cells(
+        d, level=level, group=group, governorate=governorate, term=term, programme_ids=pids
     )
-    if pids is None:
-        progs = {
-            c: [p for p in ps if d.programmes.get(p) and d.programmes[p].active] for c, ps in progs.items()
-        }
     view = service.coverage_view(
-        rows, progs, d, level=level, group=group, own_countries=own_countries(principal, d, request)
+        cells, d, level=level, group=group, own_countries=own_countries(principal, d, request)
     )
     return render(
         view,
@@ -176,10 +207,12 @@ async def get_coverage(
             "from": start,
             "to": end,
         },
+        snap.published.audited,
     )
 
 
 @router.get("/overlap", summary="Programmes of different funders paying for the same thing in the same place")
+@cached_view
 async def get_overlap(
     request: Request,
     principal: CurrentPrincipal,
@@ -203,12 +236,18 @@ async def get_overlap(
         own_countries=own_countries(principal, d, request),
     )
     return render(
-        view, format, {"governorate": governorate, "term": term, "funder": funder, "from": start, "to": end}
+        view,
+        format,
+        {"governorate": governorate, "term": term, "funder": funder, "from": start, "to": end},
+        snap.published.audited,
     )
 
 
 @router.get("/gaps/declines", summary="Referrals declined for no capacity, out of area or not eligible")
+@cached_view
 async def get_gap_declines(
+    request: Request,
+    principal: CurrentPrincipal,
     snap: SnapshotDep,
     governorate: str | None = None,
     term: str | None = None,
@@ -220,11 +259,19 @@ async def get_gap_declines(
     declines, _ = service.gaps(
         snap.published, snap.directory, period=period_of(start, end), governorate=governorate, term=term
     )
-    return render(declines, format, {"governorate": governorate, "term": term, "from": start, "to": end})
+    return render(
+        declines,
+        format,
+        {"governorate": governorate, "term": term, "from": start, "to": end},
+        snap.published.audited,
+    )
 
 
 @router.get("/gaps/supply", summary="Governorates with returns but no MRC or no psychosocial support")
+@cached_view
 async def get_gap_supply(
+    request: Request,
+    principal: CurrentPrincipal,
     snap: SnapshotDep,
     governorate: str | None = None,
     start: From = None,
@@ -235,10 +282,13 @@ async def get_gap_supply(
     _, supply = service.gaps(
         snap.published, snap.directory, period=period_of(start, end), governorate=governorate, term=None
     )
-    return render(supply, format, {"governorate": governorate, "from": start, "to": end})
+    return render(
+        supply, format, {"governorate": governorate, "from": start, "to": end}, snap.published.audited
+    )
 
 
 @router.get("/funnel", summary="Referral funnel: sent → accepted → completed, declines, deadline breaches")
+@cached_view
 async def get_funnel(
     request: Request,
     principal: CurrentPrincipal,
@@ -283,10 +333,16 @@ async def get_funnel(
         scope=scope,
         own_countries=own_countries(principal, d, request),
     )
-    return render(view, format, {"by": by, "return_type": return_type, **scopes, "from": start, "to": end})
+    return render(
+        view,
+        format,
+        {"by": by, "return_type": return_type, **scopes, "from": start, "to": end},
+        snap.published.audited,
+    )
 
 
 @router.get("/outcomes", summary="Follow-up scores at baseline, 3, 6 and 12 months")
+@cached_view
 async def get_outcomes(
     request: Request,
     principal: CurrentPrincipal,
@@ -297,21 +353,25 @@ async def get_outcomes(
     view = service.outcomes(
         snap.published, snap.directory, by=by, own_countries=own_countries(principal, snap.directory, request)
     )
-    return render(view, format, {"by": by})
+    return render(view, format, {"by": by}, snap.published.audited)
 
 
 @router.get("/demographics", summary="Returns or referrals by gender and age band")
+@cached_view
 async def get_demographics(
+    request: Request,
+    principal: CurrentPrincipal,
     snap: SnapshotDep,
     by: Literal["governorate", "programme"] = "governorate",
     measure: Literal["returns", "referrals"] = "returns",
     format: Format = "json",
 ) -> Any:
     view = service.demographics(snap.published, snap.directory, by=by, measure=measure)
-    return render(view, format, {"by": by, "measure": measure})
+    return render(view, format, {"by": by, "measure": measure}, snap.published.audited)
 
 
 @router.get("/timeline", summary="Programmes and MRC openings on one time axis")
+@cached_view
 async def get_timeline(
     request: Request,
     principal: CurrentPrincipal,
@@ -326,7 +386,7 @@ async def get_timeline(
     view = service.timeline(
         d, period=period_of(start, end), funder=funder, own_countries=own_countries(principal, d, request)
     )
-    return render(view, format, {"funder": funder, "from": start, "to": end})
+    return render(view, format, {"funder": funder, "from": start, "to": end}, snap.published.audited)
 
 
 class Threshold(BaseModel):
@@ -348,9 +408,11 @@ async def get_threshold(request: Request, session: Session) -> Threshold:
     summary="Set the small-cell threshold k (steering_admin)",
     dependencies=[Depends(require_roles(*SET_THRESHOLD))],
 )
-async def put_threshold(body: Threshold, session: Session) -> Threshold:
+async def put_threshold(body: Threshold, session: Session, request: Request) -> Threshold:
     stmt = insert(coordination_setting).values(key="k", value=body.k)
     await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": body.k}))
+    await session.commit()
+    request.app.state.snapshots.invalidate()
     return body
 
 

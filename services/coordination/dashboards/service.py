@@ -41,9 +41,11 @@ class View:
     rows: list[dict[str, Any]]
     filters: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
+            **self.extra,
             "view": self.view,
             "k": self.k,
             "filters": self.filters,
@@ -371,28 +373,38 @@ def overlap(
         if (governorate and gov != governorate) or (term and t != term):
             continue
         by_cell.setdefault((gov, t), []).append(pid)
+    # Which pairs of programmes overlap anywhere they meet: decided once per pair, not per cell.
+    pair_span: dict[tuple[str, str], tuple[date, date | None]] = {}
+    involved = sorted({pid for pids in by_cell.values() for pid in pids})
+    for i, a_id in enumerate(involved):
+        a = directory.programmes[a_id]
+        for b_id in involved[i + 1 :]:
+            b = directory.programmes[b_id]
+            if set(a.funder_countries) == set(b.funder_countries) or not target_groups_overlap(a, b):
+                continue
+            span = periods_overlap(a, b)
+            if span is not None:
+                pair_span[(a_id, b_id)] = span
     results = []
+    used: set[str] = set()
     for (gov, t), pids in by_cell.items():
         members: set[str] = set()
         spans: list[tuple[date, date | None]] = []
         for i, a_id in enumerate(pids):
             for b_id in pids[i + 1 :]:
-                a, b = directory.programmes[a_id], directory.programmes[b_id]
-                if set(a.funder_countries) == set(b.funder_countries):
-                    continue
-                span = periods_overlap(a, b)
-                if span is None or not target_groups_overlap(a, b):
-                    continue
-                members.update((a_id, b_id))
-                spans.append(span)
+                span = pair_span.get((a_id, b_id) if a_id < b_id else (b_id, a_id))
+                if span is not None:
+                    members.update((a_id, b_id))
+                    spans.append(span)
         if not members:
             continue
         funders = sorted({c for pid in members for c in directory.programmes[pid].funder_countries})
         if funder and funder not in funders:
             continue
+        used |= members
         services = sum(directory.funded_cells[(gov, t, pid)] for pid in members)
         referrals = pub.sum_along(
-            key(governorate=gov, term=t, programme=sorted(members)[0], stage="sent"), "programme", members
+            key(governorate=gov, term=t, programme=min(members), stage="sent"), "programme", members
         )
         start = min(s for s, _ in spans)
         ends = [e for _, e in spans]
@@ -403,15 +415,10 @@ def overlap(
                 "governorate_name": GOVERNORATES.get(gov),
                 "term": t,
                 "term_name": label("term", t, directory),
-                "programmes": [
-                    {
-                        "id": pid,
-                        "name": directory.programmes[pid].name,
-                        "funders": list(directory.programmes[pid].funder_countries),
-                        "own": own_programme(directory.programmes[pid], own_countries),
-                    }
-                    for pid in sorted(members)
-                ],
+                "programme_ids": sorted(members),
+                "own_programmes": sum(
+                    1 for pid in members if own_programme(directory.programmes[pid], own_countries)
+                ),
                 "funders": funders,
                 "overlap_starts_on": start.isoformat(),
                 "overlap_ends_on": end.isoformat() if end else None,
@@ -423,14 +430,14 @@ def overlap(
     results.sort(key=lambda r: (-r["services"], -(r["referrals_sent"] or 0), r["governorate"], r["term"]))
     for rank, r in enumerate(results, 1):
         r["rank"] = rank
-        r["programme_ids"] = ";".join(p["id"] for p in r["programmes"])
-        r["programme_names"] = ";".join(p["name"] for p in r["programmes"])
+        r["programme_codes"] = ";".join(r["programme_ids"])
+        r["programme_names"] = ";".join(directory.programmes[p].name for p in r["programme_ids"])
         r["funders_joined"] = ";".join(r["funders"])
     columns = [
         Column("rank", "#meta+rank"),
         *dim_columns("governorate"),
         *dim_columns("term"),
-        Column("programme_ids", "#activity+code+list"),
+        Column("programme_codes", "#activity+code+list"),
         Column("programme_names", "#activity+name+list"),
         Column("funders_joined", "#org+funder+list"),
         Column("overlap_starts_on", "#date+start"),
@@ -438,16 +445,18 @@ def overlap(
         Column("services", "#indicator+services+num"),
         Column("referrals_sent", "#reached+referrals+num"),
     ]
-    return View(
+    view = View(
         "overlap",
         pub.k,
         columns,
         results,
+        extra={"programmes": programme_index(directory, used, own_countries)},
         notes=[
             "Cases with the same kind of cash support from several programmes are not counted: referrals "
             "events carry no per-case signal for it, and this service keeps no case ids."
         ],
     )
+    return view
 
 
 # --- outcomes -------------------------------------------------------------------------------------
@@ -592,8 +601,7 @@ def timeline(directory: Directory, *, period: Period, funder: str | None, own_co
 
 
 def coverage_view(
-    rows: Sequence[Any],
-    programmes: dict[tuple[str, str, str], list[str]],
+    cells: dict[tuple[str, str, str], Any],
     directory: Directory,
     *,
     level: str,
@@ -601,41 +609,33 @@ def coverage_view(
     own_countries: set[str],
 ) -> View:
     out = []
-    for r in rows:
-        pids = programmes.get((r.governorate, r.district, r.grp), [])
-        progs = [directory.programmes[p] for p in pids if p in directory.programmes]
-        row: dict[str, Any] = {
-            "governorate": r.governorate,
-            "governorate_name": GOVERNORATES.get(r.governorate),
-        }
-        if level == "district":
-            row["district"] = r.district or None
-        row[group] = r.grp
-        if group == "term":
-            row["term_name"] = label("term", r.grp, directory)
-        row.update(
-            services=int(r.services),
-            providers=int(r.providers),
-            open_places=int(r.open_places) if r.open_places is not None else None,
-            services_with_capacity=int(r.services_with_capacity),
-            programmes=[
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "funders": list(p.funder_countries),
-                    "starts_on": p.starts_on.isoformat(),
-                    "ends_on": p.ends_on.isoformat() if p.ends_on else None,
-                    "own": own_programme(p, own_countries),
-                }
-                for p in progs
-            ],
-            funders=sorted({c for p in progs for c in p.funder_countries}),
+    used: set[str] = set()
+    for (gov, district, grp), cell in cells.items():
+        progs = sorted(
+            (directory.programmes[p] for p in cell.programmes), key=lambda p: (p.starts_on, p.name)
         )
-        row["programme_names"] = ";".join(p.name for p in progs)
-        row["funders_joined"] = ";".join(row["funders"])
-        row["period_start"] = min((p.starts_on for p in progs), default=None)
+        used.update(p.id for p in progs)
+        row: dict[str, Any] = {"governorate": gov, "governorate_name": GOVERNORATES.get(gov)}
+        if level == "district":
+            row["district"] = district or None
+        row[group] = grp
+        if group == "term":
+            row["term_name"] = label("term", grp, directory)
+        funders = sorted({c for p in progs for c in p.funder_countries})
         ends = [p.ends_on for p in progs]
-        row["period_end"] = None if not ends or None in ends else max(e for e in ends if e)
+        row.update(
+            services=len(cell.services),
+            providers=len(cell.providers),
+            open_places=cell.open_places,
+            services_with_capacity=cell.services_with_capacity,
+            programme_ids=[p.id for p in progs],
+            own_programmes=sum(1 for p in progs if own_programme(p, own_countries)),
+            funders=funders,
+            programme_names=";".join(p.name for p in progs),
+            funders_joined=";".join(funders),
+            period_start=min((p.starts_on for p in progs), default=None),
+            period_end=None if not ends or None in ends else max(e for e in ends if e),
+        )
         for f in ("period_start", "period_end"):
             row[f] = row[f].isoformat() if row[f] else None
         out.append(row)
@@ -657,10 +657,27 @@ def coverage_view(
         Column("period_start", "#date+start"),
         Column("period_end", "#date+end"),
     ]
-    return View(
+    view = View(
         "coverage",
         0,
         columns,
         out,
         notes=["Directory facts (published by the registry): not small-cell suppressed."],
     )
+    view.extra["programmes"] = programme_index(directory, used, own_countries)
+    return view
+
+
+def programme_index(directory: Directory, ids: set[str], own_countries: set[str]) -> dict[str, Any]:
+    """The programmes a view names, once (rows carry their ids); own ones marked."""
+    out = {}
+    for pid in sorted(ids):
+        p = directory.programmes[pid]
+        out[pid] = {
+            "name": p.name,
+            "funders": list(p.funder_countries),
+            "starts_on": p.starts_on.isoformat(),
+            "ends_on": p.ends_on.isoformat() if p.ends_on else None,
+            "own": own_programme(p, own_countries),
+        }
+    return out

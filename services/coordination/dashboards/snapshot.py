@@ -3,7 +3,8 @@
 Building it means adding up all cubes and suppressing them together (``suppression.build``),
 which costs far more than answering from it; so one snapshot is kept per process and rebuilt when
 the read model has moved on (its generation grew) and the snapshot is older than
-``snapshot_max_age_s``, or when k changed.
+``snapshot_max_age_s``, or when k changed (at once in the process that changed it, within
+``snapshot_max_age_s`` in the others). A snapshot younger than that answers without any query.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -50,7 +51,7 @@ async def _rows(
     return list((await conn.execute(sa.text(sql))).all())
 
 
-async def load(conn: AsyncConnection, k: int, directory: Directory) -> Published:
+async def load(conn: AsyncConnection, k: int, directory: Directory, audit_limit: int = 20_000) -> Published:
     cubes: list[tuple[CubeSpec, list[tuple[Key, int]]]] = []
     for by in FUNNEL_BY:
         dims = (by, "return_type", "month", "stage", "reason")
@@ -112,7 +113,13 @@ async def load(conn: AsyncConnection, k: int, directory: Directory) -> Published
             extras.setdefault(cell, dict(sums))  # the margins are the same in every outcomes cube
         cubes.append((CubeSpec(f"outcomes:{by}", (by, "timepoint")), finest))
     # A funder's row is the sum of its programmes' (by the registry's funders of each programme).
-    return build(cubes, k, extras, subsets={"programme": list(directory.funder_groups.values())})
+    return build(
+        cubes,
+        k,
+        extras,
+        subsets={"programme": list(directory.funder_groups.values())},
+        audit_limit=audit_limit,
+    )
 
 
 @dataclass
@@ -121,11 +128,18 @@ class Snapshot:
     directory: Directory
     generation: int
     built_at: float
+    # Rendered answers: (path, query, caller's own countries) -> (body, media type, headers).
+    responses: dict[tuple[str, str, tuple[str, ...]], tuple[bytes, str, dict[str, str]]] = field(
+        default_factory=dict
+    )
 
 
 class SnapshotCache:
-    def __init__(self, engine: AsyncEngine, default_k: int, max_age_s: float) -> None:
+    def __init__(
+        self, engine: AsyncEngine, default_k: int, max_age_s: float, audit_limit: int = 20_000
+    ) -> None:
         self.engine = engine
+        self.audit_limit = audit_limit
         self.default_k = default_k
         self.max_age_s = max_age_s
         self._current: Snapshot | None = None
@@ -154,6 +168,9 @@ class SnapshotCache:
         return snap.generation == generation or time.monotonic() - snap.built_at < self.max_age_s
 
     async def get(self) -> Snapshot:
+        snap = self._current
+        if snap is not None and time.monotonic() - snap.built_at < self.max_age_s:
+            return snap  # young enough: not even a look at the generation (no round trip)
         async with self.engine.connect() as conn:
             generation, k = await self._state(conn)
         if self._fresh(generation, k):
@@ -170,7 +187,7 @@ class SnapshotCache:
                 async with conn.begin():
                     generation, k = await self._state(conn)
                     directory = await load_directory(conn)
-                    published = await load(conn, k, directory)
+                    published = await load(conn, k, directory, self.audit_limit)
             self._current = Snapshot(published, directory, generation, time.monotonic())
             self.builds += 1
             return self._current
