@@ -17,6 +17,14 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 setup: $(VENV)/.synced
 
+# The browser tests drive Debian's Chromium; Playwright never downloads a browser.
+CHROMIUM := /usr/bin/chromium
+# apt verifies signatures as the unprivileged _apt user, which fails where /tmp is not world-writable.
+APT_OPTS := -o APT::Sandbox::User=root
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get $(APT_OPTS) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_OPTS) install -y -qq chromium fonts-noto-core
+
 up: setup
 	$(VENV)/bin/hawkari up
 
@@ -27,7 +35,7 @@ lint: setup
 typecheck: setup
 	$(UV) run --frozen mypy
 
-unit: setup
+unit: setup $(CHROMIUM)
 	$(UV) run --frozen pytest
 
 test: lint typecheck unit
