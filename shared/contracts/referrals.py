@@ -112,6 +112,10 @@ class ReferralEvent(ReferralsEvent):
     service_id: uuid.UUID
     status: str
     data_categories: list[str]
+    # When the referral was sent (ISO 8601), so read models can measure time to answer.
+    sent_at: str | None = None
+    # The user id (IdP subject) of the staff member who sent it: a counsellor, never the returnee.
+    referrer_subject: str | None = None
 
 
 class ReferralSent(ReferralEvent):
@@ -122,12 +126,17 @@ class ReferralSent(ReferralEvent):
     legal_basis: str
     capacity_warning: bool
     deadline_at: str | None = None
+    # Cash benefit kinds this referral's programme pays that the case already gets from another
+    # programme (an accepted, started or completed referral): the double-funding signal, never who.
+    cash_overlap_kinds: list[str] = []
 
 
 class ReferralAccepted(ReferralEvent):
     event_type: ClassVar[str] = "org.hawkari.referral.accepted.v1"
     verb: ClassVar[str] = "accepted"
     summary: ClassVar[str] = "The provider accepted a referral."
+
+    cash_overlap_kinds: list[str] = []
 
 
 class ReferralDeclined(ReferralEvent):
@@ -207,6 +216,23 @@ class FollowUpRecorded(ReferralsEvent):
     economic: float | None = None
     social: float | None = None
     psychosocial: float | None = None
+    # The case's service bundle at the time: programmes and taxonomy terms of its accepted,
+    # started or completed referrals, so outcomes can be read by programme and by bundle.
+    programme_ids: list[uuid.UUID] = []
+    taxonomy_term_codes: list[str] = []
+
+
+class NeedsAssessed(ReferralsEvent):
+    event_type: ClassVar[str] = "org.hawkari.needs.assessed.v1"
+    entity: ClassVar[str] = "needs"
+    verb: ClassVar[str] = "assessed"
+    summary: ClassVar[str] = (
+        "A needs assessment was recorded: level 0..3 per dimension, and the dimensions with a need "
+        "but no eligible active service in the governorate of return (no need codes, no notes)."
+    )
+
+    levels: dict[str, int]
+    unmet_dimensions: list[str] = []
 
 
 class DuplicateEvent(ReferralsEvent):
