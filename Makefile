@@ -5,7 +5,7 @@ VENV   := .venv
 UV     := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 
-.PHONY: setup up test lint typecheck unit bench events clean
+.PHONY: setup up test lint typecheck unit audit bench events clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,24 @@ typecheck: setup
 unit: setup $(CHROMIUM)
 	$(UV) run --frozen pytest
 
-test: lint typecheck unit
+# pip-audit asks PyPI's advisory API about every version pinned in uv.lock (exported as a
+# requirements file, dev tools included). --strict makes a package it could not look up a failure:
+# an audit that reached no advisory data must never pass. `make test AUDIT=skip` skips it, loudly.
+AUDIT ?= required
+AUDIT_REQUIREMENTS := $(VENV)/audit-requirements.txt
+audit: setup
+ifeq ($(AUDIT),skip)
+	@echo "audit: SKIPPED (AUDIT=skip): the locked dependencies were NOT checked for known vulnerabilities"
+else
+	$(UV) export --frozen --no-hashes --no-emit-project --quiet -o $(AUDIT_REQUIREMENTS)
+	@$(UV) run --frozen pip-audit --strict --no-deps --disable-pip --progress-spinner off \
+		-r $(AUDIT_REQUIREMENTS) || { \
+		echo "audit: FAILED: a locked dependency has a known vulnerability, or PyPI's advisory API" \
+		     "(https://pypi.org/pypi/<name>/<version>/json) could not be asked about one;" \
+		     "see the lines above. Upgrade with 'uv lock --upgrade-package NAME'." >&2; exit 1; }
+endif
+
+test: lint typecheck unit audit
 
 events: setup
 	$(VENV)/bin/hawkari events export
