@@ -174,6 +174,7 @@ def up(
                     "HAWKARI_IDP_ENVIRONMENT": "development",
                     "HAWKARI_IDP_KEY_FILE": str(data_dir / "idp" / "signing-key.json"),
                     "HAWKARI_IDP_PORT": str(stack.IDP_PORT),
+                    **_realm_for_portal_port(data_dir),
                 },
                 logs / "identity.log",
                 stack.IDP_PORT,
@@ -248,6 +249,25 @@ def up(
         for server in reversed(servers):
             server.stop()
         (data_dir / "state.json").unlink(missing_ok=True)
+
+
+def _realm_for_portal_port(data_dir: Path) -> dict[str, str]:
+    """The development realm, with the portal's redirect URIs following HAWKARI_PORTAL_PORT.
+
+    The realm registers the portal at port 8000; on another port the identity provider would
+    refuse its logins, so a copy of the realm directory with the portal's URL is served instead.
+    """
+    portal = next((s for s in stack.ALL_SERVICES if s.name == "portal"), None)
+    default = "http://127.0.0.1:8000"
+    if portal is None or portal.url == default or "HAWKARI_IDP_REALM_DIR" in os.environ:
+        return {}
+    from deploy.devidp.settings import DEFAULT_REALM_DIR
+
+    target = data_dir / "idp" / "realm"
+    target.mkdir(parents=True, exist_ok=True)
+    for source in DEFAULT_REALM_DIR.glob("*.json"):
+        (target / source.name).write_text(source.read_text().replace(default, portal.url))
+    return {"HAWKARI_IDP_REALM_DIR": str(target)}
 
 
 def _write_state(data_dir: Path, server_url: str, nats_url: str, services: list[stack.ServiceSpec]) -> None:
@@ -353,6 +373,114 @@ def events_export(
 
     written = export(folder)
     typer.echo(f"wrote {len(written)} files to {folder}")
+
+
+# --- operating a deployment: configuration reference, database upgrades, doctor, backups -------------
+
+config_app = typer.Typer(no_args_is_help=True, help="The configuration reference.")
+app.add_typer(config_app, name="config")
+db_app = typer.Typer(no_args_is_help=True, help="The services' databases.")
+app.add_typer(db_app, name="db")
+
+
+@config_app.command("docs")
+def config_docs(
+    check: Annotated[bool, typer.Option(help="Only say whether the files are up to date.")] = False,
+) -> None:
+    """Write the configuration reference (docs/operations.md) and the env files from the settings classes."""
+    from hawkari import configdoc
+
+    if check:
+        stale = configdoc.stale_files()
+        if stale:
+            fail("out of date: " + ", ".join(str(p.relative_to(stack.REPO)) for p in stale))
+        typer.echo("the configuration reference is up to date")
+        return
+    written = configdoc.write_all()
+    typer.echo(f"wrote {len(written)} files" + "".join(f"\n  {p.relative_to(stack.REPO)}" for p in written))
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Services to upgrade (default: every one with a database).")
+    ] = None,
+) -> None:
+    """Run each service's migrations on the database its own settings name (HAWKARI_<SERVICE>_DATABASE_URL).
+
+    Safe to run from every replica at once: each upgrade holds a PostgreSQL advisory lock.
+    """
+    from hawkari.migrate_service import upgrade_service
+
+    present = {s.name: s for s in stack.present_services() if s.migrations.exists()}
+    names = services or list(present)
+    unknown = [n for n in names if n not in present]
+    if unknown:
+        fail(f"no service with migrations called {', '.join(unknown)} in this checkout.")
+    for name in names:
+        try:
+            revision = upgrade_service(present[name])
+        except StackError as exc:
+            fail(str(exc))
+        typer.echo(f"{name}: at {revision}")
+
+
+@app.command()
+def doctor(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Check configuration, PostgreSQL, migrations, NATS streams, the identity provider and each service."""
+    from hawkari.doctor import diagnose, load
+
+    findings = asyncio.run(diagnose(load(data_dir.resolve())))
+    for finding in findings:
+        if not finding.ok:
+            mark = typer.style("FAIL", fg=typer.colors.RED, bold=True)
+        elif finding.warning:
+            mark = typer.style("warn", fg=typer.colors.YELLOW)
+        else:
+            mark = typer.style("ok  ", fg=typer.colors.GREEN)
+        typer.echo(f"  {mark}  {finding.message}")
+    failed = [f for f in findings if not f.ok]
+    if failed:
+        typer.secho(f"\n{len(failed)} problem(s) found.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    typer.secho("\nEverything answers.", fg=typer.colors.GREEN)
+
+
+@app.command()
+def backup(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    to: Annotated[Path | None, typer.Option(help="The new backup folder.")] = None,
+) -> None:
+    """Back up the stopped embedded stack: each database (pg_dump) and the JetStream store."""
+    from hawkari.backup import BackupError
+    from hawkari.backup import backup as take_backup
+
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = to or data_dir / "backups" / f"hawkari-{stamp}"
+    try:
+        manifest = take_backup(data_dir, target)
+    except (BackupError, ServerStartError) as exc:
+        fail(str(exc).rstrip(".") + ".")
+    typer.echo(f"backed up {len(manifest['databases'])} databases and the JetStream store to {target}")
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A folder written by `hawkari backup`.")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before replacing the data.")] = False,
+) -> None:
+    """Replace the stopped embedded stack's databases and streams by a backup's."""
+    from hawkari.backup import BackupError
+    from hawkari.backup import restore as do_restore
+
+    if not yes:
+        typer.confirm(f"Replace every database and stream in {data_dir.resolve()} by {source}?", abort=True)
+    try:
+        manifest = do_restore(data_dir, source)
+    except (BackupError, ServerStartError) as exc:
+        fail(str(exc).rstrip(".") + ".")
+    typer.echo(f"restored {len(manifest['databases'])} databases and the JetStream store from {source}")
 
 
 def main() -> None:
