@@ -426,11 +426,18 @@ def db_upgrade(
 
 
 @app.command()
-def doctor(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+def doctor(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    url: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=URL: reach a service there instead of at its PUBLIC_URL (repeatable)."),
+    ] = None,
+) -> None:
     """Check configuration, PostgreSQL, migrations, NATS streams, the identity provider and each service."""
     from hawkari.doctor import diagnose, load
 
-    findings = asyncio.run(diagnose(load(data_dir.resolve())))
+    overrides = dict(item.split("=", 1) for item in url or [] if "=" in item)
+    findings = asyncio.run(diagnose(load(data_dir.resolve(), overrides)))
     for finding in findings:
         if not finding.ok:
             mark = typer.style("FAIL", fg=typer.colors.RED, bold=True)

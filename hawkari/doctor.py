@@ -20,6 +20,7 @@ import httpx
 import nats
 from nats.js.errors import NotFoundError
 from pydantic import SecretStr, ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy import make_url
 
 from hawkari import stack
@@ -71,7 +72,7 @@ def _error_text(exc: ValidationError) -> str:
     )
 
 
-def load(data_dir: Path) -> Deployment:
+def load(data_dir: Path, urls: dict[str, str] | None = None) -> Deployment:
     """What to check: the environment's settings, overridden by a running `hawkari up`'s state."""
     state_file = data_dir / "state.json"
     state: dict[str, Any] = json.loads(state_file.read_text()) if state_file.exists() else {}
@@ -94,8 +95,8 @@ def load(data_dir: Path) -> Deployment:
             error = None
         except ValidationError as exc:
             settings, error = None, _error_text(exc)
-        except LookupError as exc:
-            settings, error = None, str(exc)
+        except (LookupError, SettingsError) as exc:
+            settings, error = None, f"{exc}{': ' + str(exc.__cause__) if exc.__cause__ else ''}"
         if settings is not None:
             streams.update(
                 str(value)
@@ -108,7 +109,9 @@ def load(data_dir: Path) -> Deployment:
                 settings=settings,
                 error=error,
                 database_url=settings.database_url if settings is not None and has_db else None,
-                base_url=(settings.public_url if settings is not None else spec.url).rstrip("/"),
+                base_url=(
+                    (urls or {}).get(spec.name) or (settings.public_url if settings is not None else spec.url)
+                ).rstrip("/"),
             )
         )
     first = next((v.settings for v in views if v.settings is not None), None)
