@@ -15,7 +15,14 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen
 	@touch $@
 
-setup: $(VENV)/.synced
+# The portal's browser libraries (HTMX) come from the npm registry, pinned and sha512-checked
+# against services/portal/vendor.lock.json; never fetched at run time or test time.
+PORTAL_VENDOR := services/portal/static/vendor/.fetched
+$(PORTAL_VENDOR): $(VENV)/.synced services/portal/vendor.lock.json
+	$(VENV)/bin/python -m services.portal.vendor
+	@touch $@
+
+setup: $(VENV)/.synced $(PORTAL_VENDOR)
 
 # The browser tests drive Debian's Chromium; Playwright never downloads a browser.
 CHROMIUM := /usr/bin/chromium

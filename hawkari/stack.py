@@ -78,7 +78,7 @@ ALL_SERVICES = (
     ServiceSpec("referrals", _port("HAWKARI_REFERRALS_PORT", 8002)),
     ServiceSpec("notifications", _port("HAWKARI_NOTIFICATIONS_PORT", 8003)),
     ServiceSpec("coordination", _port("HAWKARI_COORDINATION_PORT", 8004)),
-    ServiceSpec("portal", _port("HAWKARI_PORTAL_PORT", 8000), has_database=False),
+    ServiceSpec("portal", _port("HAWKARI_PORTAL_PORT", 8000)),  # its database holds sessions only
 )
 
 
