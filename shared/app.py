@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -83,7 +83,8 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         app.state.relay = None
         if definition.run_workers:
             if definition.outbox is not None:
-                relay = OutboxRelay(settings.database_url, nats, streams=tuple(definition.streams))
+                streams = tuple(replace(s, replicas=settings.stream_replicas) for s in definition.streams)
+                relay = OutboxRelay(settings.database_url, nats, streams=streams)
                 app.state.relay = relay
                 workers.append(relay)
             if definition.consumers is not None:

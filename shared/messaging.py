@@ -29,6 +29,7 @@ class StreamSpec:
     # Keep only the latest message per subject: for event-carried state with one subject per entity.
     last_per_subject: bool = False
     duplicate_window_s: float = 600.0
+    replicas: int = 1  # servers holding a copy (NATS cluster); the settings' stream_replicas
 
     def config(self) -> StreamConfig:
         return StreamConfig(
@@ -39,6 +40,7 @@ class StreamSpec:
             discard=DiscardPolicy.OLD,
             max_msgs_per_subject=1 if self.last_per_subject else -1,
             duplicate_window=self.duplicate_window_s,
+            num_replicas=self.replicas,
         )
 
 

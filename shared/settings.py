@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values shipped in examples and development defaults. Anything starting with "dev-" counts too.
@@ -48,6 +48,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     # Largest request body accepted, in bytes.
     max_body_bytes: int = 1_048_576
+    # Copies of each JetStream stream the service creates: 3 on a three-node NATS cluster, so a
+    # stream survives the loss of a server. Applied to an existing stream when the service starts.
+    stream_replicas: int = Field(default=1, ge=1, le=5)
 
     @property
     def is_development(self) -> bool:
