@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from nats.aio.msg import Msg
@@ -29,6 +30,13 @@ from shared.telemetry import continue_trace
 logger = logging.getLogger("hawkari.consumer")
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+# What a dead letter may keep, decided by the service: given the parsed event (None when the
+# envelope was unreadable), the error text and the exception (None when there is none), return the
+# envelope (a JSON object, or None) and the error text to store. A service that must not hold what
+# an event names (coordination: no case ids) keeps ids and codes only.
+DeadLetterRedactor = Callable[
+    [CloudEvent | None, str, BaseException | None], tuple[dict[str, Any] | None, str]
+]
 
 
 def define_inbox_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
@@ -74,6 +82,8 @@ class Consumer:
     # Pullers on the same durable. More than one handles messages concurrently, so use it only
     # where order does not matter (the handler is commutative, or state carries versions).
     concurrency: int = 1
+    # None keeps the whole envelope and the error's repr (fine where events name no person).
+    redact_dead_letter: DeadLetterRedactor | None = None
     handled_total: int = 0
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -169,7 +179,7 @@ class Consumer:
                     exc.__class__.__name__,
                 )
                 if deliveries >= self.max_deliver:
-                    await self._dead_letter(msg, event, deliveries, repr(exc)[:2000])
+                    await self._dead_letter(msg, event, deliveries, repr(exc)[:2000], exc)
                     await msg.term()
                 else:
                     await msg.nak(delay=min(0.5 * 2 ** (deliveries - 1), 30.0))
@@ -192,7 +202,17 @@ class Consumer:
             await self.handler(session, event)
         return True
 
-    async def _dead_letter(self, msg: Msg, event: CloudEvent | None, deliveries: int, error: str) -> None:
+    async def _dead_letter(
+        self,
+        msg: Msg,
+        event: CloudEvent | None,
+        deliveries: int,
+        error: str,
+        exc: BaseException | None = None,
+    ) -> None:
+        envelope = event.model_dump(mode="json") if event else None
+        if self.redact_dead_letter is not None:
+            envelope, error = self.redact_dead_letter(event, error, exc)
         async with self.sessionmaker() as session, session.begin():
             await session.execute(
                 sa.insert(self.dead_letter).values(
@@ -202,7 +222,7 @@ class Consumer:
                     stream_sequence=msg.metadata.sequence.stream if msg.metadata else None,
                     deliveries=deliveries,
                     error=error,
-                    envelope=event.model_dump(mode="json") if event else None,
+                    envelope=envelope,
                 )
             )
         logger.error("consumer %s dead-lettered a message on %s", self.name, msg.subject)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import pydantic
 import sqlalchemy as sa
 from fastapi import FastAPI
-from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coordination.db import dead_letter, inbox
@@ -18,17 +19,26 @@ from shared.consumer import Consumer, Handler
 from shared.contracts import referrals, registry
 from shared.events import CloudEvent
 
+# The envelope fields a dead letter keeps: ids and codes of the event itself. Its data, and its
+# CloudEvents subject (a case id on referrals events), are dropped.
+KEPT_ENVELOPE = ("specversion", "id", "source", "type", "time")
 
-class RedactingConsumer(Consumer):
-    """A consumer whose dead letters keep no payload: a referrals event names a case."""
 
-    async def _dead_letter(self, msg: Msg, event: CloudEvent | None, deliveries: int, error: str) -> None:
-        redacted = None
-        if event is not None:
-            redacted = CloudEvent(
-                id=event.id, source=event.source, type=event.type, subject="-", time=event.time
-            )
-        await super()._dead_letter(msg, redacted, deliveries, error.split("(", 1)[0][:200])
+def redact_dead_letter(
+    event: CloudEvent | None, error: str, exc: BaseException | None
+) -> tuple[dict[str, Any] | None, str]:
+    """What a coordination dead letter keeps: a referrals event names a case, and this service
+    must never hold a case id, not even in its dead letters or in an error message quoting one."""
+    envelope = None if event is None else {f: getattr(event, f) for f in KEPT_ENVELOPE}
+    if exc is None:
+        return envelope, error  # the consumer's own text (class names only)
+    if isinstance(exc, pydantic.ValidationError):
+        # Where and what failed, never the input (pydantic quotes it in its message).
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['type']}" for e in exc.errors(include_input=False)
+        )
+        return envelope, f"ValidationError({exc.title}): {where}"[:1000]
+    return envelope, type(exc).__name__
 
 
 async def bump_generation(session: AsyncSession) -> None:
@@ -59,16 +69,17 @@ def make_consumers(app: FastAPI, settings: CoordinationSettings) -> Sequence[Con
         "nats": app.state.nats,
         "batch": settings.consumer_batch,
         "max_deliver": settings.consumer_max_deliver,
+        "redact_dead_letter": redact_dead_letter,
     }
     return [
-        RedactingConsumer(
+        Consumer(
             name=settings.registry_consumer,
             stream=settings.registry_stream,
             subjects=settings.subjects(registry.SUBJECTS),
             handler=REGISTRY_HANDLER,
             **common,  # type: ignore[arg-type]
         ),
-        RedactingConsumer(
+        Consumer(
             name=settings.referrals_consumer,
             stream=settings.referrals_stream,
             subjects=settings.subjects(referrals.SUBJECTS),

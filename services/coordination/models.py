@@ -6,9 +6,10 @@ Two kinds of table:
   ``taxonomy_term``): the last state of each registry entity, applied only when its ``version`` is
   newer, plus two derived tables rebuilt from that state (``service_cell``: where and what a
   service offers; ``programme_service``: which programme funds which service).
-- **tallies** (``referral_tally``, ``people_tally``, ``followup_tally``): counts keyed by
-  non-personal dimensions, incremented once per event (the inbox makes that exactly once).
-  Increments commute, so the order events arrive in does not matter. An unknown dimension is
+- **tallies** (``referral_tally``, ``people_tally``, ``followup_tally``, ``followup_programme_tally``,
+  ``accept_time_tally``, ``cash_overlap_tally``, ``needs_tally``): counts keyed by non-personal
+  dimensions, incremented once per event (the inbox makes that exactly once). Increments
+  commute, so the order events arrive in does not matter. An unknown dimension is
   stored as ``''``; no column can hold an id of a case, a referral, a consent or a follow-up.
 """
 
@@ -127,19 +128,53 @@ referral_tally = _tally("referral_tally", REFERRAL_DIMS, sa.Column("count", sa.B
 PEOPLE_DIMS = ("governorate", "programme", "funder", "return_type", "gender", "age_band", "stage")
 people_tally = _tally("people_tally", PEOPLE_DIMS, sa.Column("count", sa.BigInteger, nullable=False))
 
+
+def _score_measures() -> list[sa.Column[object]]:
+    return [
+        sa.Column("count", sa.BigInteger, nullable=False),
+        sa.Column("economic_n", sa.BigInteger, nullable=False),
+        sa.Column("economic_sum", sa.Float, nullable=False),
+        sa.Column("social_n", sa.BigInteger, nullable=False),
+        sa.Column("social_sum", sa.Float, nullable=False),
+        sa.Column("psychosocial_n", sa.BigInteger, nullable=False),
+        sa.Column("psychosocial_sum", sa.Float, nullable=False),
+    ]
+
+
 # Follow-ups: how many at each timepoint, and the sums of each dimension's scores (0..1).
-FOLLOWUP_DIMS = ("governorate", "programme", "return_type", "timepoint")
-followup_tally = _tally(
-    "followup_tally",
-    FOLLOWUP_DIMS,
+# bundle = the case's service bundle at the time: its taxonomy term codes, sorted and joined by
+# '+' ('' = no service yet). Each follow-up has exactly one bundle, so bundles add up.
+FOLLOWUP_DIMS = ("governorate", "programme", "return_type", "timepoint", "bundle")
+followup_tally = _tally("followup_tally", FOLLOWUP_DIMS, *_score_measures())
+
+# Follow-ups under each programme of the case's bundle: a follow-up of a case served by two
+# programmes counts under both, so these rows do NOT add up across programmes (no margin).
+followup_programme_tally = _tally("followup_programme_tally", ("programme", "timepoint"), *_score_measures())
+
+# Time from sent to accepted, as a histogram: one row per (month accepted, dimensions, hour bin).
+# ``hours_bin`` indexes ``ACCEPT_HOUR_BINS`` (services/coordination/tallies.py). Durations only;
+# nothing pairs the two events, because referral.accepted carries its own sent time.
+ACCEPT_DIMS = ("governorate", "programme", "funder", "provider", "return_type")
+accept_time_tally = sa.Table(
+    "accept_time_tally",
+    metadata,
+    sa.Column("month", sa.Date, primary_key=True),
+    *[sa.Column(d, sa.Text, primary_key=True) for d in ACCEPT_DIMS],
+    sa.Column("hours_bin", sa.SmallInteger, primary_key=True),
     sa.Column("count", sa.BigInteger, nullable=False),
-    sa.Column("economic_n", sa.BigInteger, nullable=False),
-    sa.Column("economic_sum", sa.Float, nullable=False),
-    sa.Column("social_n", sa.BigInteger, nullable=False),
-    sa.Column("social_sum", sa.Float, nullable=False),
-    sa.Column("psychosocial_n", sa.BigInteger, nullable=False),
-    sa.Column("psychosocial_sum", sa.Float, nullable=False),
 )
+
+# Referrals sent/accepted for a kind of cash support the case already gets from another programme
+# (the double-funding signal): one count per (referral event, kind); never which case.
+CASH_DIMS = ("governorate", "programme", "funder", "kind", "stage")
+cash_overlap_tally = _tally(
+    "cash_overlap_tally", CASH_DIMS, sa.Column("count", sa.BigInteger, nullable=False)
+)
+
+# Needs assessments per dimension: stage 'need_assessed' (level >= 1) and 'need_unmet' (a need
+# with no eligible active service in the governorate of return). One count per (event, dimension).
+NEEDS_DIMS = ("governorate", "return_type", "dimension", "stage")
+needs_tally = _tally("needs_tally", NEEDS_DIMS, sa.Column("count", sa.BigInteger, nullable=False))
 
 # Settings a steering_admin changes (the small-cell threshold k).
 coordination_setting = sa.Table(
@@ -169,4 +204,8 @@ READ_MODEL_TABLES = (
     referral_tally,
     people_tally,
     followup_tally,
+    followup_programme_tally,
+    accept_time_tally,
+    cash_overlap_tally,
+    needs_tally,
 )

@@ -46,6 +46,9 @@ DIMS: tuple[str, ...] = (
     "gender",
     "age_band",
     "timepoint",
+    "kind",  # a kind of cash support (cash overlaps)
+    "dimension",  # a needs dimension (needs assessed)
+    "bundle",  # a service bundle: taxonomy term codes joined by '+' (outcomes)
 )
 INDEX = {d: i for i, d in enumerate(DIMS)}
 

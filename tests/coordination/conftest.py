@@ -316,7 +316,7 @@ class Harness:
                     return False
             return True
 
-        await eventually(done, timeout=15)
+        await eventually(done, timeout=90)  # generous: the CI box is shared
 
     async def refs(self, refs: list[Ref]) -> None:
         for r in refs:

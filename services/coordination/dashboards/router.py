@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import functools
 import io
@@ -34,6 +35,30 @@ From = Annotated[date | None, Query(alias="from", description="first day of the 
 To = Annotated[date | None, Query(alias="to", description="last day of the period (whole months)")]
 Session = Annotated[AsyncSession, Depends(get_session)]
 TARGET_GROUPS = ("all_eu_returnees", "funder_country_returnees")
+# Overlaps per JSON page unless ``limit`` says otherwise, and the largest page.
+OVERLAP_PAGE = 50
+OVERLAP_MAX_PAGE = 1000
+BASE_DIMENSIONS = {"economic", "social", "psychosocial"}
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"rank:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The rank offset a cursor stands for (opaque to clients)."""
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, number = text.partition(":")
+        offset = int(number)
+    except (ValueError, UnicodeDecodeError):
+        offset = -1
+        prefix = ""
+    if prefix != "rank" or offset < 0:
+        raise InvalidField("#query/cursor", "is not a cursor this API gave")
+    return offset
 
 
 async def snapshot(request: Request) -> Snapshot:
@@ -77,6 +102,10 @@ def check(directory: Directory, **filters: str | None) -> None:
             errors.append((f"#query/{name}", "is not a known organization id"))
         elif name == "return_type" and value not in RETURN_TYPES:
             errors.append((f"#query/{name}", f"is not one of {', '.join(RETURN_TYPES)}"))
+        elif name == "dimension" and value not in BASE_DIMENSIONS | {
+            t["dimension"] for t in directory.terms.values()
+        }:
+            errors.append((f"#query/{name}", "is not a known needs dimension"))
         elif name == "target_group" and value not in TARGET_GROUPS:
             errors.append((f"#query/{name}", f"is not one of {', '.join(TARGET_GROUPS)}"))
     if errors:
@@ -211,7 +240,13 @@ async def get_coverage(
     )
 
 
-@router.get("/overlap", summary="Programmes of different funders paying for the same thing in the same place")
+@router.get(
+    "/overlap",
+    summary="Programmes of different funders paying for the same thing in the same place",
+    description="Ranked by size (services, then referrals sent). JSON answers a page of `limit` "
+    f"overlaps ({OVERLAP_PAGE} unless given) and `next_cursor` for the next; CSV exports every overlap "
+    "unless `limit` is given.",
+)
 @cached_view
 async def get_overlap(
     request: Request,
@@ -222,10 +257,15 @@ async def get_overlap(
     funder: str | None = None,
     start: From = None,
     end: To = None,
+    limit: Annotated[int | None, Query(ge=1, le=OVERLAP_MAX_PAGE)] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     format: Format = "json",
 ) -> Any:
     d = snap.directory
     check(d, governorate=governorate, term=term, funder=funder)
+    offset = decode_cursor(cursor)
+    if limit is None and format == "json":
+        limit = OVERLAP_PAGE
     view = service.overlap(
         snap.published,
         d,
@@ -234,13 +274,54 @@ async def get_overlap(
         term=term,
         funder=funder,
         own_countries=own_countries(principal, d, request),
+        offset=offset,
+        limit=limit,
     )
+    following = offset + len(view.rows)
+    view.extra["next_cursor"] = encode_cursor(following) if following < view.extra["total"] else None
     return render(
         view,
         format,
-        {"governorate": governorate, "term": term, "funder": funder, "from": start, "to": end},
+        {
+            "governorate": governorate,
+            "term": term,
+            "funder": funder,
+            "from": start,
+            "to": end,
+            "limit": limit,
+        },
         snap.published.audited,
     )
+
+
+@router.get(
+    "/overlap/cash",
+    summary="Referrals for a kind of cash support the case already gets from another programme",
+    description="Counts of referrals sent and accepted for a kind of cash support (benefit kind) the "
+    "case already receives from another programme: the double-funding signal from the referrals "
+    "service, per governorate or programme and kind; never who.",
+)
+@cached_view
+async def get_cash_overlap(
+    request: Request,
+    principal: CurrentPrincipal,
+    snap: SnapshotDep,
+    by: Literal["governorate", "programme"] = "governorate",
+    kind: Annotated[str | None, Query(pattern=r"^[a-z0-9_\-]{1,64}$")] = None,
+    start: From = None,
+    end: To = None,
+    format: Format = "json",
+) -> Any:
+    d = snap.directory
+    view = service.cash_overlap(
+        snap.published,
+        d,
+        by=by,
+        period=period_of(start, end),
+        kind=kind,
+        own_countries=own_countries(principal, d, request),
+    )
+    return render(view, format, {"by": by, "kind": kind, "from": start, "to": end}, snap.published.audited)
 
 
 @router.get("/gaps/declines", summary="Referrals declined for no capacity, out of area or not eligible")
@@ -284,6 +365,40 @@ async def get_gap_supply(
     )
     return render(
         supply, format, {"governorate": governorate, "from": start, "to": end}, snap.published.audited
+    )
+
+
+@router.get(
+    "/gaps/needs",
+    summary="Needs assessed with no eligible service, per area (or month) and dimension",
+)
+@cached_view
+async def get_gap_needs(
+    request: Request,
+    principal: CurrentPrincipal,
+    snap: SnapshotDep,
+    by: Literal["governorate", "month"] = "governorate",
+    governorate: str | None = None,
+    dimension: str | None = None,
+    start: From = None,
+    end: To = None,
+    format: Format = "json",
+) -> Any:
+    d = snap.directory
+    check(d, governorate=governorate, dimension=dimension)
+    view = service.needs(
+        snap.published,
+        d,
+        by=by,
+        period=period_of(start, end),
+        governorate=governorate,
+        dimension=dimension,
+    )
+    return render(
+        view,
+        format,
+        {"by": by, "governorate": governorate, "dimension": dimension, "from": start, "to": end},
+        snap.published.audited,
     )
 
 
@@ -332,6 +447,7 @@ async def get_funnel(
         return_type=return_type,
         scope=scope,
         own_countries=own_countries(principal, d, request),
+        accept_times=snap.accept_times,
     )
     return render(
         view,
@@ -341,17 +457,26 @@ async def get_funnel(
     )
 
 
-@router.get("/outcomes", summary="Follow-up scores at baseline, 3, 6 and 12 months")
+@router.get(
+    "/outcomes",
+    summary="Follow-up scores at baseline, 3, 6 and 12 months",
+    description="By programme (a follow-up counts under every programme of its case's bundle), by "
+    "service bundle (the case's taxonomy terms), by governorate or by return type.",
+)
 @cached_view
 async def get_outcomes(
     request: Request,
     principal: CurrentPrincipal,
     snap: SnapshotDep,
-    by: Literal["programme", "governorate", "return_type"] = "programme",
+    by: Literal["programme", "bundle", "governorate", "return_type"] = "programme",
     format: Format = "json",
 ) -> Any:
     view = service.outcomes(
-        snap.published, snap.directory, by=by, own_countries=own_countries(principal, snap.directory, request)
+        snap.published,
+        snap.directory,
+        by=by,
+        own_countries=own_countries(principal, snap.directory, request),
+        values=snap.followup_programmes if by == "programme" else None,
     )
     return render(view, format, {"by": by}, snap.published.audited)
 
@@ -370,7 +495,11 @@ async def get_demographics(
     return render(view, format, {"by": by, "measure": measure}, snap.published.audited)
 
 
-@router.get("/timeline", summary="Programmes and MRC openings on one time axis")
+@router.get(
+    "/timeline",
+    summary="Programmes and MRC openings on one time axis",
+    description=service.MRC_OPENING_NOTE,
+)
 @cached_view
 async def get_timeline(
     request: Request,

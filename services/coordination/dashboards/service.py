@@ -7,7 +7,7 @@ column is listed in the row's ``suppressed``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,7 +15,11 @@ from typing import Any
 import pycountry
 
 from services.coordination.dashboards.repository import MRC_KIND, Directory, ProgrammeInfo
-from services.coordination.suppression import ALL, Key, Published, key, with_
+from services.coordination.suppression import ALL, INDEX, Key, Published, key, with_
+from services.coordination.tallies import ACCEPT_HOUR_BINS
+
+HistKey = tuple[str, str, str, str]
+FUNNEL_DIMS = ("governorate", "programme", "provider", "funder")
 
 RETURN_TYPES = ("voluntary_assisted", "return_migration_with_permit", "self_initiated", "forced")
 DECLINE_REASONS = ("no_capacity", "not_eligible", "out_of_area", "duplicate", "could_not_contact", "other")
@@ -84,8 +88,6 @@ class Period:
 
 def domain(pub: Published, dim: str, base: Key) -> list[str]:
     """The values ``dim`` takes in the line through ``base`` (sorted)."""
-    from services.coordination.suppression import INDEX
-
     margin = with_(base, **{dim: ALL})
     i = INDEX[dim]
     return sorted({m[i] for m in pub.lines.get((margin, dim), set())})
@@ -157,6 +159,7 @@ def funnel(
     return_type: str | None,
     scope: tuple[str, str] | None,
     own_countries: set[str],
+    accept_times: Mapping[HistKey, list[int]] | None = None,
 ) -> View:
     """sent → accepted → completed, decline reasons, deadline breaches; one row per ``by`` value."""
     rt = return_type or ALL
@@ -203,8 +206,11 @@ def funnel(
             round(completed / accepted, 4) if accepted and completed is not None else None
         )
         row["deadline_breaches"] = row["expired"]
-        row["median_hours_to_accept"] = None
-        row["p90_hours_to_accept"] = None
+        hist = _accept_hist(accept_times or {}, directory, coords, use_months)
+        # Percentiles only where the accepted figure shows and enough answers were timed.
+        shown = bool(accepted) and sum(hist) >= pub.k
+        row["median_hours_to_accept"] = percentile_hours(hist, 0.5) if shown else None
+        row["p90_hours_to_accept"] = percentile_hours(hist, 0.9) if shown else None
         rows.append(row)
     columns = dim_columns(by)
     if by in ("programme", "funder"):
@@ -225,10 +231,53 @@ def funnel(
         rows,
         notes=[
             "Counts are transitions in the period (events of each kind), not referrals followed one by one.",
-            "Time to accept is not derivable: referral.accepted carries no sent time, and this service keeps "
-            "no referral id to pair it with referral.sent.",
+            "Hours to accept (median, 90th percentile) are estimated from hour bins (edges "
+            + ", ".join(str(e) for e in ACCEPT_HOUR_BINS)
+            + " h; a figure in the last bin reads as its lower edge) of the referrals accepted in the "
+            "period that carried their sent time; shown only where the accepted count is shown and at "
+            "least k answers were timed.",
         ],
     )
+
+
+def _accept_hist(
+    times: Mapping[HistKey, list[int]],
+    directory: Directory,
+    coords: dict[str, str],
+    months: list[str] | None,
+) -> list[int]:
+    """The time-to-accept histogram of one funnel row (a funder's is the sum of its programmes')."""
+    rt = coords.get("return_type", ALL)
+    scoped = [(d, v) for d, v in coords.items() if d in FUNNEL_DIMS and v != ALL]
+    if not scoped:
+        pairs = [(ALL, ALL)]
+    elif scoped[0][0] == "funder":
+        pairs = [("programme", p) for p in sorted(directory.funder_groups.get(scoped[0][1], ()))]
+    else:
+        pairs = [scoped[0]]
+    month_list = [coords["month"]] if "month" in coords else [ALL] if months is None else months
+    total = [0] * (len(ACCEPT_HOUR_BINS) + 1)
+    for d, v in pairs:
+        for m in month_list:
+            for i, n in enumerate(times.get((d, v, rt, m), ())):
+                total[i] += n
+    return total
+
+
+def percentile_hours(hist: Sequence[int], q: float) -> float | None:
+    """The q-quantile of a histogram over ``ACCEPT_HOUR_BINS``, linear within its bin."""
+    n = sum(hist)
+    if not n:
+        return None
+    target, seen = q * n, 0
+    for i, c in enumerate(hist):
+        if c and seen + c >= target:
+            lo = 0 if i == 0 else ACCEPT_HOUR_BINS[i - 1]
+            if i == len(ACCEPT_HOUR_BINS):
+                return float(lo)
+            return round(lo + (ACCEPT_HOUR_BINS[i] - lo) * (target - seen) / c, 1)
+        seen += c
+    return None
 
 
 def _stage_values(pub: Published, by: str, base: dict[str, str]) -> set[str]:
@@ -323,9 +372,69 @@ def gaps(
             Column("gap_no_psychosocial", "#meta+gap+psychosocial"),
         ],
         supply_rows,
-        notes=["Needs assessed with no eligible service are not counted: no event reports them yet."],
+        notes=["Needs assessed with no eligible service: see /v1/gaps/needs."],
     )
     return declines, supply
+
+
+NEED_STAGES = (("needs_assessed", "need_assessed"), ("needs_unmet", "need_unmet"))
+
+
+def needs(
+    pub: Published,
+    directory: Directory,
+    *,
+    by: str,
+    period: Period,
+    governorate: str | None,
+    dimension: str | None,
+) -> View:
+    """Needs assessed, and those with no eligible active service in the governorate of return, per
+    area (or month) and dimension."""
+    base = key(stage="need_assessed", **({"governorate": governorate} if governorate else {}))
+    all_months = domain(pub, "month", base)
+    plan: list[tuple[dict[str, str], list[str] | None]] = []
+    if by == "month":
+        in_period = period.months(all_months)
+        for m in all_months if in_period is None else in_period:
+            plan.append(({"governorate": governorate or ALL, "month": m}, None))
+    else:
+        govs = [governorate] if governorate else domain(pub, "governorate", key(stage="need_assessed"))
+        plan += [({"governorate": g}, period.months(all_months)) for g in [*govs, ALL]]
+    rows = []
+    for coords, months in plan:
+        cell = key(**coords, stage="need_assessed")
+        dims = [dimension] if dimension else [*domain(pub, "dimension", cell), ALL]
+        for dim in dims:
+            row: dict[str, Any] = {}
+            if by == "month":
+                row["month"] = coords["month"]
+            else:
+                dim_cells(row, "governorate", coords["governorate"], directory)
+            row["dimension"] = None if dim == ALL else dim
+            for column, stage in NEED_STAGES:
+                put(row, column, over_period(pub, key(**coords, dimension=dim, stage=stage), months))
+            assessed, unmet = row["needs_assessed"], row["needs_unmet"]
+            row["unmet_share"] = round(unmet / assessed, 4) if assessed and unmet is not None else None
+            rows.append(row)
+    columns = dim_columns("month") if by == "month" else dim_columns("governorate")
+    columns += [
+        Column("dimension", "#sector+dimension"),
+        Column("needs_assessed", "#affected+needs+num"),
+        Column("needs_unmet", "#affected+needs+unmet+num"),
+        Column("unmet_share", "#indicator+needs+unmet+pct"),
+    ]
+    return View(
+        "gaps.needs",
+        pub.k,
+        columns,
+        rows,
+        notes=[
+            "One count per assessment and dimension: needs_assessed where the level is 1 or more, "
+            "needs_unmet where no eligible active service existed in the governorate of return.",
+            "A null dimension is the sum over dimensions (an assessment with two needs counts twice).",
+        ],
+    )
 
 
 # --- overlap --------------------------------------------------------------------------------------
@@ -362,9 +471,12 @@ def overlap(
     term: str | None,
     funder: str | None,
     own_countries: set[str],
+    offset: int = 0,
+    limit: int | None = None,
 ) -> View:
     """Two or more programmes of different funders paying for the same term in the same area, for
-    overlapping target groups and periods; ranked by size."""
+    overlapping target groups and periods; ranked by size. Rows ``offset`` to ``offset + limit``
+    of the ranking (``extra['total']`` says how many there are)."""
     by_cell: dict[tuple[str, str], list[str]] = {}
     for gov, t, pid in sorted(directory.funded_cells):
         p = directory.programmes.get(pid)
@@ -385,8 +497,8 @@ def overlap(
             span = periods_overlap(a, b)
             if span is not None:
                 pair_span[(a_id, b_id)] = span
-    results = []
-    used: set[str] = set()
+    # Rank every overlap on its size first (cheap), then build the rows of the page only.
+    ranked: list[tuple[int, int, str, str, frozenset[str], list[tuple[date, date | None]], int | None]] = []
     for (gov, t), pids in by_cell.items():
         members: set[str] = set()
         spans: list[tuple[date, date | None]] = []
@@ -398,41 +510,46 @@ def overlap(
                     spans.append(span)
         if not members:
             continue
-        funders = sorted({c for pid in members for c in directory.programmes[pid].funder_countries})
-        if funder and funder not in funders:
+        if funder and not any(funder in directory.programmes[p].funder_countries for p in members):
             continue
-        used |= members
         services = sum(directory.funded_cells[(gov, t, pid)] for pid in members)
         referrals = pub.sum_along(
             key(governorate=gov, term=t, programme=min(members), stage="sent"), "programme", members
         )
+        ranked.append((-services, -(referrals or 0), gov, t, frozenset(members), spans, referrals))
+    ranked.sort(key=lambda r: r[:4])
+    page = ranked[offset : None if limit is None else offset + limit]
+    results = []
+    used: set[str] = set()
+    for rank, (neg_services, _, gov, t, group, spans, referrals) in enumerate(page, offset + 1):
+        used |= group
+        ids = sorted(group)
+        funders = sorted({c for pid in ids for c in directory.programmes[pid].funder_countries})
         start = min(s for s, _ in spans)
         ends = [e for _, e in spans]
         end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
         results.append(
             {
+                "rank": rank,
                 "governorate": gov,
                 "governorate_name": GOVERNORATES.get(gov),
                 "term": t,
                 "term_name": label("term", t, directory),
-                "programme_ids": sorted(members),
+                "programme_ids": ids,
                 "own_programmes": sum(
-                    1 for pid in members if own_programme(directory.programmes[pid], own_countries)
+                    1 for pid in ids if own_programme(directory.programmes[pid], own_countries)
                 ),
                 "funders": funders,
                 "overlap_starts_on": start.isoformat(),
                 "overlap_ends_on": end.isoformat() if end else None,
-                "services": services,
+                "services": -neg_services,
                 "referrals_sent": referrals,
                 **({"suppressed": ["referrals_sent"]} if referrals is None else {}),
+                "programme_codes": ";".join(ids),
+                "programme_names": ";".join(directory.programmes[p].name for p in ids),
+                "funders_joined": ";".join(funders),
             }
         )
-    results.sort(key=lambda r: (-r["services"], -(r["referrals_sent"] or 0), r["governorate"], r["term"]))
-    for rank, r in enumerate(results, 1):
-        r["rank"] = rank
-        r["programme_codes"] = ";".join(r["programme_ids"])
-        r["programme_names"] = ";".join(directory.programmes[p].name for p in r["programme_ids"])
-        r["funders_joined"] = ";".join(r["funders"])
     columns = [
         Column("rank", "#meta+rank"),
         *dim_columns("governorate"),
@@ -445,33 +562,102 @@ def overlap(
         Column("services", "#indicator+services+num"),
         Column("referrals_sent", "#reached+referrals+num"),
     ]
-    view = View(
+    return View(
         "overlap",
         pub.k,
         columns,
         results,
-        extra={"programmes": programme_index(directory, used, own_countries)},
+        extra={"programmes": programme_index(directory, used, own_countries), "total": len(ranked)},
         notes=[
-            "Cases with the same kind of cash support from several programmes are not counted: referrals "
-            "events carry no per-case signal for it, and this service keeps no case ids."
+            "Cases with the same kind of cash support from more than one programme: see /v1/overlap/cash.",
         ],
     )
-    return view
+
+
+CASH_STAGES = (("sent", "cash_sent"), ("accepted", "cash_accepted"))
+
+
+def cash_overlap(
+    pub: Published,
+    directory: Directory,
+    *,
+    by: str,
+    period: Period,
+    kind: str | None,
+    own_countries: set[str],
+) -> View:
+    """Referrals for a kind of cash support the case already gets from another programme: sent
+    (a warning) and accepted (now paid twice), per governorate or programme and kind."""
+    values = set()
+    for _, stage in CASH_STAGES:
+        values |= set(domain(pub, by, key(stage=stage)))
+    rows = []
+    for value in [*sorted(values), ALL]:
+        kinds: set[str] = set()
+        for _, stage in CASH_STAGES:
+            kinds |= set(domain(pub, "kind", key(**{by: value}, stage=stage)))
+        for k in [kind] if kind else [*sorted(kinds), ALL]:
+            row: dict[str, Any] = {}
+            dim_cells(row, by, value, directory)
+            if by == "programme":
+                row["own"] = own_programme(directory.programmes.get(value), own_countries)
+            row["kind"] = None if k == ALL else k
+            for column, stage in CASH_STAGES:
+                cell = key(**{by: value}, kind=k, stage=stage)
+                put(row, column, over_period(pub, cell, period.months(domain(pub, "month", cell))))
+            rows.append(row)
+    columns = dim_columns(by)
+    if by == "programme":
+        columns.append(Column("own", "#meta+own"))
+    columns += [
+        Column("kind", "#sector+cash+kind"),
+        Column("sent", "#reached+referrals+cash_overlap+sent+num"),
+        Column("accepted", "#reached+referrals+cash_overlap+accepted+num"),
+    ]
+    return View(
+        "overlap.cash",
+        pub.k,
+        columns,
+        rows,
+        notes=[
+            "Referrals sent, and accepted, for a kind of cash support the case already received from "
+            "another programme (an accepted, started or completed referral): the double-funding signal "
+            "from the referrals service. Counts of referrals, never who; a case referred to a third "
+            "programme of the same kind counts again.",
+            "The programme is the one the referral is for; events do not name the other programme, so "
+            "programme pairs are not shown.",
+            "A null kind is the sum over kinds (a referral overlapping in two kinds counts twice).",
+        ],
+    )
 
 
 # --- outcomes -------------------------------------------------------------------------------------
 
 
-def outcomes(pub: Published, directory: Directory, *, by: str, own_countries: set[str]) -> View:
+def outcomes(
+    pub: Published,
+    directory: Directory,
+    *,
+    by: str,
+    own_countries: set[str],
+    values: Sequence[str] | None = None,
+) -> View:
+    """Mean scores per timepoint, by ``by``. ``values`` lists the rows where ``by`` has no margin
+    (programme: a follow-up counts under every programme of its case)."""
+    if values is None:
+        found: set[str] = set()
+        for tp in TIMEPOINTS:
+            found |= set(domain(pub, by, key(stage="followup", timepoint=tp)))
+        values = sorted(found)
     rows = []
-    values = domain(pub, by, key(stage="followup", timepoint="baseline"))
-    for tp in TIMEPOINTS:
-        values = sorted(set(values) | set(domain(pub, by, key(stage="followup", timepoint=tp))))
     for value in [*values, ALL]:
         for tp in TIMEPOINTS:
             cell = key(**{by: value}, stage="followup", timepoint=tp)
             row: dict[str, Any] = {}
-            dim_cells(row, by, value, directory)
+            if by == "bundle":
+                row["bundle"] = None if value == ALL else value
+            else:
+                dim_cells(row, by, value, directory)
             if by == "programme":
                 row["own"] = own_programme(directory.programmes.get(value), own_countries)
             row["timepoint"] = tp
@@ -485,7 +671,7 @@ def outcomes(pub: Published, directory: Directory, *, by: str, own_countries: se
                 else:
                     row[f"{dim}_mean"] = round(sums[f"{dim}_sum"] / scored, 4) if scored else None
             rows.append(row)
-    columns = dim_columns(by)
+    columns = [Column("bundle", "#sector+code+list")] if by == "bundle" else dim_columns(by)
     if by == "programme":
         columns.append(Column("own", "#meta+own"))
     columns += [
@@ -498,8 +684,13 @@ def outcomes(pub: Published, directory: Directory, *, by: str, own_countries: se
     notes = ["Scores are means of 0..1 dimension scores; shown only where the number of follow-ups is."]
     if by == "programme":
         notes.append(
-            "followup.recorded carries no programme: follow-ups count under the programme only when the "
-            "event's dimensions name one."
+            "A follow-up counts under every programme of its case's bundle (accepted, started or completed "
+            "referrals) at that time, so programme rows do not add up to the total; '' = no programme yet."
+        )
+    if by == "bundle":
+        notes.append(
+            "A bundle is the taxonomy terms of the case's accepted, started or completed referrals at the "
+            "time of the follow-up, joined by '+'; '' = no service yet. A null bundle is the total."
         )
     return View("outcomes", pub.k, columns, rows, notes=notes)
 
@@ -531,6 +722,13 @@ def demographics(pub: Published, directory: Directory, *, by: str, measure: str)
 
 # --- timeline -------------------------------------------------------------------------------------
 
+MRC_OPENING_NOTE = (
+    "An MRC's starts_on is a proxy for its opening: the earliest start of the active programmes that it "
+    "implements or that fund one of its active services. The registry records no opening date for an "
+    "organization, location or service, so an MRC that opened after its programme began (MRC "
+    "Sulaymaniyah: January 2025, under SI-COM from June 2024) shows the programme's start."
+)
+
 
 def timeline(directory: Directory, *, period: Period, funder: str | None, own_countries: set[str]) -> View:
     rows = []
@@ -551,16 +749,25 @@ def timeline(directory: Directory, *, period: Period, funder: str | None, own_co
                 "own": own_programme(p, own_countries),
             }
         )
+    services_of: dict[str, set[str]] = {}
+    for *_, sid, provider, _open in directory.service_cells:
+        services_of.setdefault(provider, set()).add(sid)
     for org_id, govs in directory.mrc_governorates.items():
         org = directory.organizations.get(org_id)
         if org is None or org["kind"] != MRC_KIND or not org["active"]:
             continue
-        funding = [
-            p for p in directory.programmes.values() if p.active and org_id in p.implementing_organization_ids
-        ]
+        # Its programmes: those it implements, and those funding one of its active services.
+        funding_ids = {
+            p.id for p in directory.programmes.values() if org_id in p.implementing_organization_ids
+        }
+        for sid in services_of.get(org_id, ()):
+            funding_ids |= directory.service_programmes.get(sid, frozenset())
+        funding = [directory.programmes[p] for p in funding_ids if directory.programmes[p].active]
         start = min((p.starts_on for p in funding), default=None)
         funders = sorted({c for p in funding for c in p.funder_countries})
         if funder and funder not in funders:
+            continue
+        if start is not None and not period.overlaps(start, None):
             continue
         rows.append(
             {
@@ -590,10 +797,7 @@ def timeline(directory: Directory, *, period: Period, funder: str | None, own_co
         0,
         columns,
         rows,
-        notes=[
-            "An MRC's start is the earliest start of the programmes it implements: registry events carry no "
-            "opening date."
-        ],
+        notes=[MRC_OPENING_NOTE],
     )
 
 

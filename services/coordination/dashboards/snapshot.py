@@ -21,11 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.coordination.dashboards.repository import Directory, load_directory
 from services.coordination.models import coordination_setting, read_model_state
 from services.coordination.suppression import ALL, CubeSpec, Key, Published, build, key, with_
+from services.coordination.tallies import ACCEPT_HOUR_BINS
 
 FUNNEL_BY = ("governorate", "programme", "provider")
 DEMOGRAPHY_BY = ("governorate", "programme")
-OUTCOMES_BY = ("programme", "governorate", "return_type")
+# Additive outcome tables (each follow-up in one cell); by programme is loaded apart (not additive).
+OUTCOMES_BY = ("governorate", "return_type", "bundle")
+CASH_BY = ("governorate", "programme")
 SCORES = ("economic", "social", "psychosocial")
+# Time-to-accept histograms: (dimension or ALL, its value or ALL, return type or ALL, month or ALL)
+# -> count per hour bin. Not published as counts: only percentiles where the cell is large enough.
+HistKey = tuple[str, str, str, str]
 
 
 def _month(value: object) -> str:
@@ -100,18 +106,29 @@ async def load(conn: AsyncConnection, k: int, directory: Directory, audit_limit:
     for by in OUTCOMES_BY:
         dims = (by, "timepoint")
         rows = await _rows(conn, "followup_tally", dims, measures=f"{score_cols}, sum(count)")
-        finest = []
-        local: dict[Key, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for r in rows:
-            cell = _finest(r, dims, {"stage": "followup"})
-            finest.append((cell, int(r[-1])))
-            for target in (cell, with_(cell, **{by: ALL})):
-                for i, s in enumerate(SCORES):
-                    local[target][f"{s}_n"] += float(r[len(dims) + 2 * i])
-                    local[target][f"{s}_sum"] += float(r[len(dims) + 2 * i + 1])
-        for cell, sums in local.items():
-            extras.setdefault(cell, dict(sums))  # the margins are the same in every outcomes cube
-        cubes.append((CubeSpec(f"outcomes:{by}", (by, "timepoint")), finest))
+        cubes.append((CubeSpec(f"outcomes:{by}", dims), _scored(rows, dims, extras, margin=by)))
+    # By programme: a follow-up counts under every programme of its case's bundle, so programmes
+    # do not add up: no programme margin (the total row is the other tables' margin).
+    dims = ("programme", "timepoint")
+    rows = await _rows(conn, "followup_programme_tally", dims, measures=f"{score_cols}, sum(count)")
+    cubes.append((CubeSpec("outcomes:programme", ("timepoint",)), _scored(rows, dims, extras, margin=None)))
+    for by in CASH_BY:
+        dims = (by, "kind", "month", "stage")
+        rows = await _rows(conn, "cash_overlap_tally", dims)
+        cubes.append(
+            (
+                CubeSpec(f"cash:{by}", (by, "kind", "month")),
+                [(with_(_finest(r, dims, {}), stage=f"cash_{r.stage}"), int(r[-1])) for r in rows],
+            )
+        )
+    dims = ("governorate", "dimension", "month", "stage")
+    rows = await _rows(conn, "needs_tally", dims)
+    cubes.append(
+        (
+            CubeSpec("needs", ("governorate", "dimension", "month")),
+            [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+        )
+    )
     # A funder's row is the sum of its programmes' (by the registry's funders of each programme).
     return build(
         cubes,
@@ -122,12 +139,55 @@ async def load(conn: AsyncConnection, k: int, directory: Directory, audit_limit:
     )
 
 
+def _scored(
+    rows: list[sa.Row[tuple[object, ...]]],
+    dims: tuple[str, ...],
+    extras: dict[Key, dict[str, float]],
+    margin: str | None,
+) -> list[tuple[Key, int]]:
+    """Follow-up cells, with their score sums (and their ``margin``'s) put in ``extras``."""
+    finest = []
+    local: dict[Key, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for r in rows:
+        cell = _finest(r, dims, {"stage": "followup"})
+        finest.append((cell, int(r[-1])))
+        for target in (cell, with_(cell, **{margin: ALL})) if margin else (cell,):
+            for i, s in enumerate(SCORES):
+                local[target][f"{s}_n"] += float(r[len(dims) + 2 * i])
+                local[target][f"{s}_sum"] += float(r[len(dims) + 2 * i + 1])
+    for cell, sums in local.items():
+        extras.setdefault(cell, dict(sums))  # the margins are the same in every outcomes cube
+    return finest
+
+
+async def load_accept_times(conn: AsyncConnection) -> dict[HistKey, list[int]]:
+    """Histograms of hours from sent to accepted, with margins over return type and month
+    (PostgreSQL's CUBE), per funnel dimension and for all referrals."""
+    out: dict[HistKey, list[int]] = {}
+    for by in (*FUNNEL_BY, None):
+        col = by or "NULL::text"
+        sql = (
+            f"SELECT {col}, return_type, to_char(month, 'YYYY-MM'), hours_bin, sum(count) "  # noqa: S608
+            f"FROM accept_time_tally GROUP BY {col}, hours_bin, CUBE(return_type, month)"
+        )
+        for value, rt, month, b, n in (await conn.execute(sa.text(sql))).all():
+            hkey = (by or ALL, ALL if by is None else value, rt or ALL, month or ALL)
+            hist = out.get(hkey)
+            if hist is None:
+                hist = out[hkey] = [0] * (len(ACCEPT_HOUR_BINS) + 1)
+            hist[b] += int(n)
+    return out
+
+
 @dataclass
 class Snapshot:
     published: Published
     directory: Directory
     generation: int
     built_at: float
+    accept_times: dict[HistKey, list[int]] = field(default_factory=dict)
+    # The programmes with follow-ups (rows of outcomes by programme, which has no margin to list them).
+    followup_programmes: list[str] = field(default_factory=list)
     # Rendered answers: (path, query, caller's own countries) -> (body, media type, headers).
     responses: dict[tuple[str, str, tuple[str, ...]], tuple[bytes, str, dict[str, str]]] = field(
         default_factory=dict
@@ -188,7 +248,14 @@ class SnapshotCache:
                     generation, k = await self._state(conn)
                     directory = await load_directory(conn)
                     published = await load(conn, k, directory, self.audit_limit)
-            self._current = Snapshot(published, directory, generation, time.monotonic())
+                    accept_times = await load_accept_times(conn)
+                    followed = await conn.execute(
+                        sa.text("SELECT DISTINCT programme FROM followup_programme_tally ORDER BY 1")
+                    )
+                    followup_programmes = [r[0] for r in followed.all()]
+            self._current = Snapshot(
+                published, directory, generation, time.monotonic(), accept_times, followup_programmes
+            )
             self.builds += 1
             return self._current
 
