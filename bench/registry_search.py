@@ -135,6 +135,9 @@ def _env(database_url: str, nats_url: str, idp: str) -> dict[str, str]:
         HAWKARI_REGISTRY_OIDC_ISSUER=issuer_of(idp),
         HAWKARI_REGISTRY_RUN_WORKERS="false",
         HAWKARI_REGISTRY_LOG_LEVEL="WARNING",
+        # One client searching as fast as it can is what the per-client limit refuses; this
+        # measures the query path, not the limiter.
+        HAWKARI_REGISTRY_SEARCH_RATE_PER_MINUTE="0",
     )
     return env
 
@@ -156,6 +159,7 @@ async def client(
             oidc_issuer=issuer_of(idp),
             run_workers=False,
             log_level="WARNING",
+            search_rate_per_minute=0,  # as in _env: measure the query path, not the limiter
         )
         app = create_app(settings)
         async with (

@@ -12,7 +12,7 @@ from deploy.devidp.context import Idp, OAuthError, RealmNotFound
 from deploy.devidp.keys import load_or_create_signing_key
 from deploy.devidp.realm import load_realm
 from deploy.devidp.settings import IdpSettings, refuse_production
-from deploy.devidp.state import AuthorizationCodes, Sessions
+from deploy.devidp.state import AuthorizationCodes, FailedLogins, Sessions
 from deploy.devidp.tokens import TokenIssuer
 
 logger = logging.getLogger("hawkari.devidp")
@@ -46,6 +46,7 @@ def create_app(settings: IdpSettings | None = None) -> FastAPI:
         ),
         codes=AuthorizationCodes(settings.code_lifetime),
         sessions=Sessions(settings.refresh_token_lifetime),
+        failed_logins=FailedLogins(realm.brute_force),
     )
     app.include_router(endpoints.router)
     app.include_router(token_endpoint.router)

@@ -13,9 +13,9 @@ from fastapi.responses import JSONResponse
 from joserfc.jwk import RSAKey
 from starlette.datastructures import FormData
 
-from deploy.devidp.realm import Client, Realm
+from deploy.devidp.realm import Client, Realm, User
 from deploy.devidp.settings import IdpSettings
-from deploy.devidp.state import AuthorizationCodes, Sessions
+from deploy.devidp.state import AuthorizationCodes, FailedLogins, Sessions
 from deploy.devidp.tokens import TokenIssuer
 
 
@@ -28,9 +28,23 @@ class Idp:
     tokens: TokenIssuer
     codes: AuthorizationCodes
     sessions: Sessions
+    failed_logins: FailedLogins
 
     def endpoint(self, name: str) -> str:
         return f"{self.issuer}/protocol/openid-connect/{name}"
+
+    def check_password(self, login: str, password: str) -> User | None:
+        """The user if ``password`` is theirs and they are not locked out by brute-force detection."""
+        user = self.realm.user_by_login(login)
+        if user is None:
+            return None
+        if self.failed_logins.is_locked(user.id):
+            return None
+        if not user.password_matches(password):
+            self.failed_logins.failed(user.id)
+            return None
+        self.failed_logins.succeeded(user.id)
+        return user
 
 
 class RealmNotFound(Exception):

@@ -96,8 +96,8 @@ def _handle(request: Request, idp: Idp, auth: AuthRequest, login: tuple[str, str
         return _redirect(idp, auth, error=refusal.error, error_description=refusal.description)
     if login is None:
         return _login_form(request, idp, auth)
-    user = idp.realm.user_by_login(login[0])
-    if user is None or not user.password_matches(login[1]):
+    user = idp.check_password(*login)
+    if user is None:
         return _login_form(request, idp, auth, login[0], "Invalid username or password.")
     if not user.enabled:
         return _login_form(request, idp, auth, login[0], "Account is disabled, contact your administrator.")

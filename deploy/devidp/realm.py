@@ -80,12 +80,36 @@ class User:
 
 
 @dataclass(frozen=True)
+class BruteForcePolicy:
+    """Keycloak's brute-force detection settings, with Keycloak's defaults."""
+
+    enabled: bool = False
+    permanent_lockout: bool = False
+    failure_factor: int = 30
+    wait_increment_seconds: int = 60
+    max_failure_wait_seconds: int = 900
+    max_delta_time_seconds: int = 43200
+
+    @classmethod
+    def of(cls, rep: Mapping[str, Any]) -> BruteForcePolicy:
+        return cls(
+            enabled=bool(rep.get("bruteForceProtected", False)),
+            permanent_lockout=bool(rep.get("permanentLockout", False)),
+            failure_factor=int(rep.get("failureFactor", 30)),
+            wait_increment_seconds=int(rep.get("waitIncrementSeconds", 60)),
+            max_failure_wait_seconds=int(rep.get("maxFailureWaitSeconds", 900)),
+            max_delta_time_seconds=int(rep.get("maxDeltaTimeSeconds", 43200)),
+        )
+
+
+@dataclass(frozen=True)
 class Realm:
     name: str
     display_name: str
     roles: frozenset[str]
     clients: Mapping[str, Client]
     users: tuple[User, ...]
+    brute_force: BruteForcePolicy = BruteForcePolicy()
 
     def user_by_login(self, login: str) -> User | None:
         """The person logging in by username or e-mail (Keycloak's loginWithEmailAllowed)."""
@@ -129,7 +153,9 @@ def load_realm(realm_dir: Path) -> Realm:
     roles = frozenset(r["name"] for r in (rep.get("roles") or {}).get("realm") or [])
     clients = {c.client_id: c for c in (_client(c) for c in rep.get("clients") or [])}
     _check(name, roles, clients, users)
-    return Realm(name, str(rep.get("displayName") or name), roles, clients, tuple(users))
+    return Realm(
+        name, str(rep.get("displayName") or name), roles, clients, tuple(users), BruteForcePolicy.of(rep)
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -50,8 +50,8 @@ async def token(request: Request, idp: Annotated[Idp, Depends(current_idp)]) -> 
 def _password(idp: Idp, client: Client, form: FormData) -> dict[str, Any]:
     if not client.direct_access_grants:
         raise OAuthError("unauthorized_client", "Client not allowed for direct access grants")
-    user = idp.realm.user_by_login(str(form.get("username") or ""))
-    if user is None or not user.password_matches(str(form.get("password") or "")):
+    user = idp.check_password(str(form.get("username") or ""), str(form.get("password") or ""))
+    if user is None:
         raise OAuthError("invalid_grant", "Invalid user credentials", 401)
     _require_enabled(user)
     grant = Grant(user, client, granted_scope(_opt(form, "scope")), idp.sessions.start(), int(time.time()))

@@ -20,6 +20,7 @@ from services.registry.taxonomy.router import router as taxonomy_router
 from shared.app import ServiceDefinition, create_service_app
 from shared.contracts.registry import SUBJECTS
 from shared.messaging import StreamSpec
+from shared.ratelimit import RateLimiter
 
 DESCRIPTION = """
 The directory of reintegration providers in Iraq: organizations, their services (with capacity
@@ -60,4 +61,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         )
     )
     app.include_router(make_hsds_router(public=settings.hsds_public), prefix="/hsds")
+    app.state.rate_limiters = {
+        "search": RateLimiter.per_minute(settings.search_rate_per_minute, settings.search_rate_burst)
+    }
     return app

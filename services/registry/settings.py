@@ -22,5 +22,9 @@ class RegistrySettings(ServiceSettings):
     # The HSDS feed is open data by nature, but like every route it needs a token unless an
     # operator decides to publish it openly.
     hsds_public: bool = False
+    # Directory searches per minute one caller may make (0: no limit), and how many at once; more
+    # get 429 with Retry-After. A person searching never comes near; a scraper or a loop does.
+    search_rate_per_minute: int = Field(default=600, ge=0)
+    search_rate_burst: int = Field(default=60, ge=1)
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import AfterValidator
 
 from services.registry.common.codes import CountryCode, DistrictCode, LanguageCode, governorate_code
@@ -28,6 +28,7 @@ from services.registry.taxonomy import repository as taxonomy
 from services.registry.taxonomy.models import Dimension
 from shared.auth import authenticated_router
 from shared.errors import InvalidField
+from shared.ratelimit import rate_limited
 
 router = authenticated_router(prefix="/services", tags=["services"])
 
@@ -48,8 +49,11 @@ PlaceFilter = Annotated[str, AfterValidator(_region_or_governorate)]
         "taxonomy terms and place names, after normalising Arabic script (alef, yeh, kaf, teh marbuta, "
         "Kurdish letters, diacritics), so a service is found however it was typed. Every word must occur. "
         "Filters combine with AND; the values of one filter with OR. The order is stable: ties are broken "
-        "by id. Stale services (not confirmed for the configured number of days) are flagged."
+        "by id. Stale services (not confirmed for the configured number of days) are flagged. "
+        "Each caller may search a limited number of times per minute; more get 429 with Retry-After."
     ),
+    dependencies=[Depends(rate_limited("search"))],
+    responses={429: {"description": "Too many searches from this caller (problem details, Retry-After)."}},
 )
 async def search_services(
     session: Session,
