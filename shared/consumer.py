@@ -23,6 +23,7 @@ from nats.js.errors import FetchTimeoutError
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.errors import is_dependency_down
 from shared.events.envelope import CloudEvent, parse_event
 from shared.messaging import NatsConnection
 from shared.telemetry import continue_trace
@@ -169,7 +170,7 @@ class Consumer:
             return
         with continue_trace(msg.headers, f"consume {msg.subject}", **{"messaging.consumer": self.name}):
             try:
-                handled = await self.handle_once(event)
+                handled = await self._handle_holding(msg, event)
             except Exception as exc:
                 logger.warning(
                     "consumer %s failed on %s (delivery %s): %s",
@@ -187,6 +188,26 @@ class Consumer:
         await msg.ack()
         if handled:
             self.handled_total += 1
+
+    async def _handle_holding(self, msg: Msg, event: CloudEvent) -> bool:
+        """Handle the event; while the database is unreachable, hold the message and try again.
+
+        An outage says nothing about the message, so it must not spend the message's redelivery
+        budget: a nak would, and a PostgreSQL restart longer than the budget would dead-letter (or,
+        past JetStream's own limit, silently drop) every event that arrived meanwhile. Holding keeps
+        the delivery (``in_progress`` pushes its ack deadline on) until the database answers.
+        """
+        backoff = 0.2
+        while True:
+            try:
+                return await self.handle_once(event)
+            except Exception as exc:
+                if not is_dependency_down(exc):
+                    raise
+                logger.warning("consumer %s waits for the database: %s", self.name, exc.__class__.__name__)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+            await msg.in_progress()
 
     async def handle_once(self, event: CloudEvent) -> bool:
         """Apply the handler in one transaction with the inbox record. False if already handled."""

@@ -230,7 +230,7 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _is_dependency_down(exc: BaseException) -> bool:
+def is_dependency_down(exc: BaseException) -> bool:
     """Whether an exception means the database (or another backing server) cannot be reached."""
     import asyncpg
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -254,7 +254,7 @@ def _is_dependency_down(exc: BaseException) -> bool:
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    if _is_dependency_down(exc):
+    if is_dependency_down(exc):
         logger.warning(
             "dependency unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
         )

@@ -73,6 +73,8 @@ STATUS_RANK = {
     "sent": 1,
     "accepted": 2,
     "started": 3,
+    # The status the referrals service puts in a started event (the target state, not the verb).
+    "in_progress": 3,
     "declined": 4,
     "completed": 4,
     "closed": 4,

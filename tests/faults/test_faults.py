@@ -1,0 +1,39 @@
+"""Faults survived under load, with every part a real process (see tests/faults/scenario.py).
+
+The short run (every kind of fault once) is part of the suite; the long one runs by hand:
+``HAWKARI_FAULTS_LONG=1 uv run --frozen pytest tests/faults -s`` or ``python -m bench.faults``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.faults.scenario import FAULTS, LONG, SHORT, run
+
+LONG_RUN = os.environ.get("HAWKARI_FAULTS_LONG") == "1"
+
+
+@pytest.mark.timeout(3600 if LONG_RUN else 240)
+async def test_nothing_is_lost_doubled_or_reversed_while_processes_die(tmp_path: Path) -> None:
+    plan = LONG if LONG_RUN else SHORT
+    outcome = await run(tmp_path / "stack", plan)
+    print("\n" + outcome.line())
+    summary = outcome.summary()
+
+    assert summary["faults"] == plan.rounds * len(FAULTS)
+    assert outcome.ledger.operations > 0 and not outcome.ledger.unexpected, outcome.ledger.unexpected[:5]
+    problems = outcome.findings.problems()
+    assert outcome.findings.lost == 0, problems
+    assert outcome.findings.duplicated == 0, problems
+    assert outcome.findings.unpublished == 0
+    assert not outcome.findings.status_mismatch, problems
+    assert not outcome.findings.read_model_mismatch, problems
+    assert not outcome.regressions, outcome.regressions[:5]
+    assert outcome.samples > 0
+    # While PostgreSQL was down every service answered 503 problem+json with Retry-After, never 500.
+    assert outcome.probes and not outcome.bad_probes, outcome.bad_probes[:10]
+    assert not outcome.server_errors, outcome.server_errors[:10]
+    assert outcome.receiver_bad_signatures == 0
