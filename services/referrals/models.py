@@ -9,6 +9,7 @@ from services.referrals.idempotency import IdempotentRequest
 from services.referrals.personal_data.models import CaseKey, PersonalRecord
 from services.referrals.referrals.models import Referral
 from services.referrals.replica.models import (
+    ReplicaBenefit,
     ReplicaOrganization,
     ReplicaProgramme,
     ReplicaService,
@@ -28,6 +29,7 @@ __all__ = [
     "IdentityHash",
     "PersonalRecord",
     "Referral",
+    "ReplicaBenefit",
     "ReplicaOrganization",
     "ReplicaProgramme",
     "ReplicaService",

@@ -194,6 +194,38 @@ class ProgrammeDeactivated(ProgrammeState):
     summary: ClassVar[str] = "A programme was deactivated; the payload is its full, final state."
 
 
+# --- benefit -----------------------------------------------------------------------------------
+
+
+class BenefitState(EntityState):
+    """What a programme or a service pays or gives: kind and unit, so replicas can tell cash apart.
+
+    Amounts stay in the registry (entitlements are computed there); consumers need the kind, e.g.
+    to see that a returnee would get cash for the same purpose from two programmes.
+    """
+
+    entity: ClassVar[str] = "benefit"
+
+    benefit_id: uuid.UUID
+    programme_id: uuid.UUID | None = None
+    service_id: uuid.UUID | None = None
+    kind: str  # cash | in_kind | top_up
+    per: str  # person | household
+    tops_up_programme_id: uuid.UUID | None = None
+
+
+class BenefitUpserted(BenefitState):
+    event_type: ClassVar[str] = "org.hawkari.benefit.upserted.v1"
+    verb: ClassVar[str] = "upserted"
+    summary: ClassVar[str] = "A benefit of a programme or service was created or changed; its full state."
+
+
+class BenefitDeactivated(BenefitState):
+    event_type: ClassVar[str] = "org.hawkari.benefit.deactivated.v1"
+    verb: ClassVar[str] = "deactivated"
+    summary: ClassVar[str] = "A benefit was deactivated; the payload is its full, final state."
+
+
 # --- taxonomy term ------------------------------------------------------------------------------
 
 

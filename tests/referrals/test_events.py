@@ -118,7 +118,7 @@ async def test_no_personal_data_in_any_published_event(live: Harness) -> None:
     twin = (await api.post("counsellor.baghdad", "/cases", case_body(tag))).json()  # flags a duplicate
     await api.client.put(
         f"/v1/cases/{case['id']}/needs",
-        json={"psychosocial": {"level": 3, "notes": f"needs{tag}"}},
+        json={"psychosocial": {"level": 3, "needs": ["counselling"], "notes": f"needs{tag}"}},
         headers=api.h("counsellor.erbil"),
     )
     c = await api.consent(
@@ -208,6 +208,7 @@ async def test_no_personal_data_in_any_published_event(live: Harness) -> None:
         "org.hawkari.referral.reminder_due.v1",
         "org.hawkari.referral.feedback_recorded.v1",
         "org.hawkari.followup.recorded.v1",
+        "org.hawkari.needs.assessed.v1",
         "org.hawkari.duplicate.flagged.v1",
         "org.hawkari.duplicate.resolved.v1",
     }

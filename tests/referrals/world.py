@@ -77,6 +77,46 @@ def service_event(
     return make_event(cls(**state), subject=str(service_id))
 
 
+def term_event(code: str, dimension: str, *, version: int = 1) -> Any:
+    term_id = uuid.uuid5(uuid.NAMESPACE_URL, "urn:hawkari:test-term:" + code)
+    state = registry.TaxonomyTermUpserted(
+        version=version,
+        active=True,
+        updated_at=NOW,
+        taxonomy_term_id=term_id,
+        code=code,
+        name=T(en=code),
+        description=T(),
+        dimension=dimension,
+    )
+    return make_event(state, subject=str(term_id))
+
+
+def benefit_event(programme_id: uuid.UUID, kind: str) -> Any:
+    benefit_id = uuid.uuid5(programme_id, kind)
+    state = registry.BenefitUpserted(
+        version=1,
+        active=True,
+        updated_at=NOW,
+        benefit_id=benefit_id,
+        programme_id=programme_id,
+        kind=kind,
+        per="person",
+    )
+    return make_event(state, subject=str(benefit_id))
+
+
+# The test taxonomy: which reintegration dimension each service category serves.
+TERMS = {
+    "psychosocial": "psychosocial",
+    "medical": "psychosocial",
+    "housing": "social",
+    "livelihood": "economic",
+    "cash-grant": "economic",
+    "airport-reception": "arrival_reception",
+}
+
+
 def programme_event(
     programme_id: uuid.UUID, service_ids: list[uuid.UUID], *, return_types: list[str], funders: list[str]
 ) -> Any:
@@ -111,7 +151,10 @@ class Directory:
         self.inactive = uuid.uuid4()
         self.closed_door = uuid.uuid4()  # does not accept referrals
         self.fast = uuid.uuid4()  # ETTC, 48 h response time
-        self.programme = uuid.uuid4()
+        self.programme = uuid.uuid4()  # pays cash
+        self.cash_grant = uuid.uuid4()  # Rwanga, "cash-grant", under cash_programme
+        self.cash_programme = uuid.uuid4()  # pays cash and in kind, Finland
+        self.reception = uuid.uuid4()  # ETTC airport reception: makes ETTC a reception organization
 
     def events(self) -> list[Any]:
         return [
@@ -132,6 +175,15 @@ class Directory:
                 return_types=["voluntary_assisted"],
                 funders=["NO", "SE"],
             ),
+            service_event(self.cash_grant, RWANGA, codes=["cash-grant"]),
+            service_event(self.reception, ETTC, codes=["airport-reception"], accepts=False, areas=["IQ-BG"]),
+            programme_event(
+                self.cash_programme, [self.cash_grant], return_types=["voluntary_assisted"], funders=["FI"]
+            ),
+            benefit_event(self.programme, "cash"),
+            benefit_event(self.cash_programme, "cash"),
+            benefit_event(self.cash_programme, "in_kind"),
+            *[term_event(code, dimension) for code, dimension in TERMS.items()],
         ]
 
     async def load(self, sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -14,17 +14,33 @@ from services.referrals.events import case_dimensions, publish
 from services.referrals.followups.models import FollowUp
 from services.referrals.followups.questions import QuestionSet
 from services.referrals.followups.schemas import FollowUpCreate, NeedsAssessment
-from shared.contracts.referrals import FollowUpRecorded
+from services.referrals.referrals import repository as referrals
+from services.referrals.replica import repository as replica
+from shared.contracts.referrals import FollowUpRecorded, NeedsAssessed
 from shared.errors import Conflict, InvalidField
+
+DIMENSIONS = ("economic", "social", "psychosocial")
 
 
 async def set_needs(ctx: Ctx, case_id: uuid.UUID, body: NeedsAssessment) -> dict[str, Any]:
     case = await get_case(ctx, case_id, for_update=True)
     require_live(case)
+    now = ctx.clock.now()
     value = body.model_dump(mode="json", exclude_none=True)
-    await ctx.vault.write(ctx.session, case.id, "needs", value, ctx.clock.now())
-    await audit.record(
-        ctx.session, ctx.actor, "needs.assessed", ctx.clock.now(), case_id=case.id, categories=["needs"]
+    await ctx.vault.write(ctx.session, case.id, "needs", value, now)
+    await audit.record(ctx.session, ctx.actor, "needs.assessed", now, case_id=case.id, categories=["needs"])
+    # The event carries levels only: need codes and notes stay sealed in the case.
+    levels = {d: need.level for d in DIMENSIONS if (need := getattr(body, d)) is not None}
+    served = await replica.dimensions_served(ctx.session, case.governorate_code, case.return_type, now.date())
+    await publish(
+        ctx.session,
+        NeedsAssessed(
+            case_id=case.id,
+            dimensions=case_dimensions(case),
+            levels=levels,
+            unmet_dimensions=[d for d, level in levels.items() if level >= 1 and d not in served],
+        ),
+        case.id,
     )
     return value
 
@@ -42,6 +58,7 @@ async def record(ctx: Ctx, case_id: uuid.UUID, body: FollowUpCreate, questions: 
         raise Conflict(f"The {body.timepoint} follow-up of this case is already recorded.")
     scores = questions.scores(body.answers)
     now = ctx.clock.now()
+    bundle = await referrals.taken(ctx.session, case.id)
     followup = FollowUp(
         id=uuid.uuid4(),
         case_id=case.id,
@@ -74,6 +91,8 @@ async def record(ctx: Ctx, case_id: uuid.UUID, body: FollowUpCreate, questions: 
             economic=followup.economic,
             social=followup.social,
             psychosocial=followup.psychosocial,
+            programme_ids=list(dict.fromkeys(p for p, _ in bundle if p is not None)),
+            taxonomy_term_codes=list(dict.fromkeys(t for _, t in bundle if t is not None)),
         ),
         case.id,
     )

@@ -109,12 +109,7 @@ class ExpiryWorker:
         await publish(
             session,
             ReferralReminderDue(
-                case_id=case.id,
-                dimensions=service.dimensions(case, ref),
-                referral_id=ref.id,
-                service_id=ref.service_id,
-                status=ref.status,
-                data_categories=ref.data_categories,
+                **service.event_fields(case, ref),
                 reminder=kind,
                 deadline_at=ref.deadline_at.isoformat(),
             ),

@@ -47,6 +47,8 @@ class Referral(Base):
     # Free text (override reason, decline text) may name the person: sealed with the case key.
     sealed_notes: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     created_by: Mapped[str] = mapped_column(sa.Text)
+    # The IdP subject of the staff member who sent it (events carry it; never the returnee).
+    sent_by_subject: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     version: Mapped[int] = mapped_column(default=1)

@@ -16,6 +16,7 @@ from services.referrals.consent.models import ConsentRecord
 from services.referrals.context import Ctx
 from services.referrals.events import case_dimensions, publish
 from services.referrals.permissions import CASE_WORK, PROVIDER_WORK, REFERRAL_READ, is_system, require
+from services.referrals.referrals import repository
 from services.referrals.referrals.models import Referral
 from services.referrals.referrals.schemas import ReferralCreate, ReferralOut, Suggestion
 from services.referrals.referrals.transitions import OPEN_STATES, PROVIDER_READABLE, TRANSITIONS, allowed_from
@@ -42,7 +43,8 @@ def dimensions(case: Case, ref: Referral) -> contracts.Dimensions:
     )
 
 
-def _fields(case: Case, ref: Referral) -> dict[str, Any]:
+def event_fields(case: Case, ref: Referral) -> dict[str, Any]:
+    """What every referral event carries: ids, state, dimensions, when it was sent and by whom."""
     return {
         "case_id": case.id,
         "dimensions": dimensions(case, ref),
@@ -50,7 +52,17 @@ def _fields(case: Case, ref: Referral) -> dict[str, Any]:
         "service_id": ref.service_id,
         "status": ref.status,
         "data_categories": ref.data_categories,
+        "sent_at": ref.sent_at.isoformat() if ref.sent_at else None,
+        "referrer_subject": ref.sent_by_subject,
     }
+
+
+async def cash_overlap_kinds(ctx: Ctx, ref: Referral) -> list[str]:
+    """Cash kinds this referral's programme pays that the case already gets from another programme."""
+    if ref.programme_id is None:
+        return []
+    bundle = await repository.taken(ctx.session, ref.case_id, exclude=ref.id)
+    return await replica.cash_overlap(ctx.session, ref.programme_id, [p for p, _ in bundle if p])
 
 
 async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Referral, Case, list[str]]:
@@ -168,14 +180,16 @@ async def _send(ctx: Ctx, case: Case, ref: Referral) -> None:
     now = ctx.clock.now()
     ref.status = "sent"
     ref.sent_at = now
+    ref.sent_by_subject = ctx.actor.subject
     ref.deadline_at = now + timedelta(hours=ref.response_hours)
     await publish(
         ctx.session,
         contracts.ReferralSent(
-            **_fields(case, ref),
+            **event_fields(case, ref),
             legal_basis=ref.legal_basis,
             capacity_warning=ref.capacity_warning,
             deadline_at=ref.deadline_at.isoformat(),
+            cash_overlap_kinds=await cash_overlap_kinds(ctx, ref),
         ),
         ref.id,
     )
@@ -258,9 +272,9 @@ async def apply(ctx: Ctx, case: Case, ref: Referral, action: str, **data: Any) -
     ref.updated_at = now
     ref.version += 1
     event: contracts.ReferralEvent | None = None
-    fields = _fields(case, ref)
+    fields = event_fields(case, ref)
     if action == "accept":
-        event = contracts.ReferralAccepted(**fields)
+        event = contracts.ReferralAccepted(**fields, cash_overlap_kinds=await cash_overlap_kinds(ctx, ref))
     elif action == "decline":
         ref.decline_reason = str(data["reason"])
         if data.get("reason_text"):
@@ -335,7 +349,7 @@ async def record_feedback(
     await publish(
         ctx.session,
         contracts.ReferralFeedbackRecorded(
-            **_fields(case, ref), delivered=delivered, quality=quality, wait_days=wait_days
+            **event_fields(case, ref), delivered=delivered, quality=quality, wait_days=wait_days
         ),
         ref.id,
     )

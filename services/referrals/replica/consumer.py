@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals.replica.models import (
+    ReplicaBenefit,
     ReplicaOrganization,
     ReplicaProgramme,
     ReplicaService,
@@ -89,6 +90,20 @@ async def apply_registry_event(session: AsyncSession, event: CloudEvent) -> None
                 "version": payload.version,
                 "active": payload.active,
                 "code": payload.code,
+                "dimension": payload.dimension,
+            },
+        )
+    elif isinstance(payload, registry.BenefitState):
+        await _upsert(
+            session,
+            ReplicaBenefit,
+            {
+                "id": payload.benefit_id,
+                "version": payload.version,
+                "active": payload.active,
+                "programme_id": payload.programme_id,
+                "service_id": payload.service_id,
+                "kind": payload.kind,
             },
         )
     # Locations and unknown types: nothing the referrals service needs.

@@ -60,3 +60,19 @@ class ReplicaTaxonomyTerm(Base):
     version: Mapped[int]
     active: Mapped[bool]
     code: Mapped[str] = mapped_column(sa.Text, index=True)
+    # The reintegration dimension the term serves (economic, social, psychosocial, ...): how a
+    # service's taxonomy terms say which needs it meets.
+    dimension: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ReplicaBenefit(Base):
+    """What a programme (or a service) pays or gives: only its kind matters here (cash overlap)."""
+
+    __tablename__ = "replica_benefit"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    version: Mapped[int]
+    active: Mapped[bool]
+    programme_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    service_id: Mapped[uuid.UUID | None]
+    kind: Mapped[str] = mapped_column(sa.Text)

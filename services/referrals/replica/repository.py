@@ -7,8 +7,15 @@ from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from services.referrals.replica.models import ReplicaOrganization, ReplicaProgramme, ReplicaService
+from services.referrals.replica.models import (
+    ReplicaBenefit,
+    ReplicaOrganization,
+    ReplicaProgramme,
+    ReplicaService,
+    ReplicaTaxonomyTerm,
+)
 
 
 async def service(session: AsyncSession, service_id: uuid.UUID) -> ReplicaService | None:
@@ -88,3 +95,78 @@ async def alternatives(
         if len(out) >= limit:
             break
     return out
+
+
+CASH_KINDS = ("cash", "top_up")
+
+
+def _current(today: date) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        ReplicaProgramme.active.is_(True),
+        ReplicaProgramme.starts_on <= today,
+        sa.or_(ReplicaProgramme.ends_on.is_(None), ReplicaProgramme.ends_on >= today),
+    )
+
+
+async def dimensions_served(
+    session: AsyncSession, governorate: str | None, return_type: str, today: date
+) -> set[str]:
+    """Reintegration dimensions with at least one active service this person could be referred to.
+
+    A service serves a dimension through its taxonomy terms (each term names its dimension); it is
+    in reach when it covers the governorate (no areas: everywhere) and, when programmes fund it,
+    at least one current programme admits the person's return type (as :func:`alternatives`).
+    """
+    funded_by = sa.and_(_current(today), ReplicaService.id == sa.any_(ReplicaProgramme.service_ids))
+    in_area = sa.or_(
+        sa.func.jsonb_array_length(ReplicaService.service_areas) == 0,
+        ReplicaService.service_areas.contains([{"governorate_code": governorate}]),
+    )
+    admits = sa.or_(
+        sa.func.cardinality(ReplicaProgramme.eligible_return_types) == 0,
+        sa.literal(return_type) == sa.any_(ReplicaProgramme.eligible_return_types),
+    )
+    query = (
+        sa.select(ReplicaTaxonomyTerm.dimension)
+        .distinct()
+        .join(ReplicaService, ReplicaTaxonomyTerm.code == sa.any_(ReplicaService.taxonomy_term_codes))
+        .where(
+            ReplicaTaxonomyTerm.active.is_(True),
+            ReplicaTaxonomyTerm.dimension.is_not(None),
+            ReplicaService.active.is_(True),
+            ReplicaService.status == "active",
+            ReplicaService.accepts_referrals.is_(True),
+            in_area if governorate is not None else sa.true(),
+            sa.or_(
+                ~sa.exists().where(funded_by),
+                sa.exists().where(funded_by, admits),
+            ),
+        )
+    )
+    return {d for d in (await session.execute(query)).scalars() if d}
+
+
+async def cash_overlap(
+    session: AsyncSession, programme_id: uuid.UUID | None, taken: list[uuid.UUID]
+) -> list[str]:
+    """Cash kinds ``programme_id`` pays that one of the ``taken`` programmes (other than it) pays too."""
+    others = [p for p in taken if p != programme_id]
+    if programme_id is None or not others:
+        return []
+    other = aliased(ReplicaBenefit)
+    rows = await session.execute(
+        sa.select(ReplicaBenefit.kind)
+        .distinct()
+        .where(
+            ReplicaBenefit.programme_id == programme_id,
+            ReplicaBenefit.active.is_(True),
+            ReplicaBenefit.kind.in_(CASH_KINDS),
+            sa.exists().where(
+                other.programme_id.in_(others),
+                other.active.is_(True),
+                other.kind == ReplicaBenefit.kind,
+            ),
+        )
+        .order_by(ReplicaBenefit.kind)
+    )
+    return list(rows.scalars())

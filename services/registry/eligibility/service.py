@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import permissions
 from services.registry.common.etag import check_if_match
+from services.registry.common.events import publish
 from services.registry.common.fields import FieldErrors
 from services.registry.common.vocabulary import EU_AND_ASSOCIATED
 from services.registry.directory import repository as directory
@@ -46,6 +47,7 @@ from services.registry.locations.models import Location
 from services.registry.programmes import repository as programmes
 from services.registry.programmes.models import Programme, TargetGroup, programme_service
 from shared.auth import Principal
+from shared.contracts.registry import BenefitDeactivated, BenefitUpserted
 from shared.db import utcnow
 from shared.errors import Conflict, NotFound, PreconditionFailed
 
@@ -341,6 +343,24 @@ def _apply_benefit(benefit: Benefit, data: BenefitIn) -> None:
     benefit.adjust_for_cost_of_living = data.adjust_for_cost_of_living
 
 
+async def _publish_benefit(session: AsyncSession, benefit: Benefit) -> None:
+    # Replicas (referrals) need the kind of what a programme pays: the double-funding signal.
+    contract = BenefitUpserted if benefit.active else BenefitDeactivated
+    event = contract(
+        version=benefit.version,
+        active=benefit.active,
+        updated_at=benefit.updated_at,
+        deactivated_at=benefit.deactivated_at,
+        benefit_id=benefit.id,
+        programme_id=benefit.programme_id,
+        service_id=benefit.service_id,
+        kind=benefit.kind,
+        per=benefit.per,
+        tops_up_programme_id=benefit.tops_up_programme_id,
+    )
+    await publish(session, event, benefit.id)
+
+
 async def add_benefit(
     session: AsyncSession,
     actor: Principal,
@@ -370,6 +390,7 @@ async def add_benefit(
         before={},
         after=benefit.snapshot(),
     )
+    await _publish_benefit(session, benefit)
     return benefit
 
 
@@ -409,6 +430,7 @@ async def replace_benefit(
         before=before,
         after=benefit.snapshot(),
     )
+    await _publish_benefit(session, benefit)
     return benefit
 
 
@@ -433,6 +455,7 @@ async def deactivate_benefit(
             before=before,
             after=benefit.snapshot(),
         )
+        await _publish_benefit(session, benefit)
     return benefit
 
 
