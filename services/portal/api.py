@@ -68,6 +68,8 @@ class Api:
         self._oidc: OidcClient = state.oidc
         self._sessions: SessionStore = state.sessions
         self._settings: PortalSettings = state.settings
+        # Per-request memo for reference data (see services.portal.pages.lookups).
+        self.request_state: dict[str, Any] = {}
 
     async def token(self) -> str:
         if self.user.tokens.access_expires_at - REFRESH_MARGIN <= utcnow():

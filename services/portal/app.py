@@ -22,13 +22,24 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from services.portal.auth.oidc import OidcClient
 from services.portal.auth.router import router as auth_router
+from services.portal.charts.render import STATIC as CHARTS_STATIC
+from services.portal.dpo.router import router as dpo_router
 from services.portal.errors import install_error_pages
 from services.portal.middleware import PortalHeaders, content_security_policy
+from services.portal.pages.assessment import router as assessment_router
+from services.portal.pages.cases import router as cases_router
+from services.portal.pages.consent import router as consent_router
+from services.portal.pages.directory import router as directory_router
+from services.portal.pages.entitlements import router as entitlements_router
 from services.portal.pages.home import router as home_router
 from services.portal.pages.language import router as language_router
 from services.portal.pages.notifications import router as notifications_router
+from services.portal.pages.provider import router as provider_router
+from services.portal.pages.referrals import router as referrals_router
+from services.portal.pages.webhooks import router as webhooks_router
 from services.portal.sessions import SessionStore
 from services.portal.settings import PortalSettings
+from services.portal.steering.router import router as steering_router
 from services.portal.vendor import STATIC_DIR, require_vendored_assets
 from shared.auth import TokenVerifier
 from shared.db import create_engine, create_sessionmaker, database_reachable
@@ -96,9 +107,20 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(language_router)
     app.include_router(home_router)
     app.include_router(notifications_router)
+    app.include_router(cases_router)
+    app.include_router(consent_router)
+    app.include_router(assessment_router)
+    app.include_router(entitlements_router)
+    app.include_router(directory_router)
+    app.include_router(referrals_router)
+    app.include_router(provider_router)
+    app.include_router(webhooks_router)
     # --- page modules -------------------------------------------------------------------------
     # Each page module exposes ``router: APIRouter`` (see README.md). Other helpers' modules
     # (steering/, dpo/) add their include_router lines below this one.
+    app.mount("/charts", StaticFiles(directory=CHARTS_STATIC), name="charts")  # charts.css
+    app.include_router(steering_router)
+    app.include_router(dpo_router)
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,static")
     return app
