@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.portal import i18n
+from services.portal import i18n, vocabulary
 from services.portal.i18n import N_
 from services.portal.sessions import UserSession
 
@@ -79,7 +79,14 @@ def _env(extra_dirs: Iterable[Path] = ()) -> Environment:
         datetime=i18n.format_datetime,
         ago=i18n.format_timedelta,
     )
-    env.globals.update(language_name=i18n.language_name, languages=i18n.LANGUAGES)
+    env.filters.update(loc=vocabulary.localized, country=vocabulary.country_name)
+    env.globals.update(
+        language_name=i18n.language_name,
+        languages=i18n.LANGUAGES,
+        label=vocabulary.label,
+        options=vocabulary.options,
+        vocab=vocabulary,
+    )
     return env
 
 
