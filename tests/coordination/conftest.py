@@ -9,7 +9,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +235,9 @@ class Ref:
     age_band: str = "25-34"
     case_id: uuid.UUID = field(default_factory=uuid.uuid4)
     referral_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    # Hours from sent to this event (sets sent_at), and cash kinds the case already gets elsewhere.
+    hours_since_sent: float | None = None
+    cash_overlap_kinds: list[str] = field(default_factory=list)
 
     def dims(self) -> rc.Dimensions:
         return rc.Dimensions(
@@ -258,6 +261,11 @@ class Ref:
             extra = {"outcome": self.reason or "delivered"}
         elif cls in (rc.ReferralDeclined, rc.ReferralClosed, rc.ReferralRevoked):
             extra = {"reason": self.reason or "other"}
+        if self.cash_overlap_kinds:
+            extra["cash_overlap_kinds"] = self.cash_overlap_kinds
+        if self.hours_since_sent is not None:
+            sent = self.at() - timedelta(hours=self.hours_since_sent)
+            extra["sent_at"] = sent.isoformat().replace("+00:00", "Z")
         return cls(
             case_id=self.case_id,
             dimensions=self.dims(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,9 +47,51 @@ def mixed_referrals() -> list[Ref]:
                     ("forced", "voluntary_assisted")[i % 2],
                     f"2025-0{3 + i % 3}",
                     reason=reason,
+                    hours_since_sent=float(i) if stage == "accepted" else None,
+                    cash_overlap_kinds=["cash"] if stage in ("sent", "accepted") and i % 5 == 0 else [],
                 )
             )
     return refs
+
+
+def case_events(mark: Callable[[], uuid.UUID]) -> list[tuple[rc.ReferralsEvent, uuid.UUID]]:
+    """Follow-ups with their bundles and needs assessments, for cases named by ``mark()``."""
+    out: list[tuple[rc.ReferralsEvent, uuid.UUID]] = []
+    for i in range(12):
+        case = mark()
+        d = rc.Dimensions(
+            owner_org_id=MRC_ERBIL,
+            governorate_code=("IQ-AR", "IQ-NI")[i % 2],
+            return_type="forced",
+            gender="female",
+            age_band="18-24",
+        )
+        out.append(
+            (
+                rc.FollowUpRecorded(
+                    case_id=case,
+                    dimensions=d,
+                    follow_up_id=mark(),
+                    timepoint=("baseline", "month_3")[i % 2],
+                    economic=i / 12,
+                    programme_ids=[tid("programme", "se-cash")] if i % 3 else [],
+                    taxonomy_term_codes=["cash-grant"] if i % 3 else [],
+                ),
+                case,
+            )
+        )
+        out.append(
+            (
+                rc.NeedsAssessed(
+                    case_id=case,
+                    dimensions=d,
+                    levels={"economic": i % 4, "psychosocial": 2},
+                    unmet_dimensions=["psychosocial"] if i % 2 else [],
+                ),
+                case,
+            )
+        )
+    return out
 
 
 async def dump(h: Harness) -> dict[str, list[tuple[Any, ...]]]:
@@ -71,6 +114,10 @@ async def answers(h: Harness) -> list[Any]:
         ("/v1/gaps/declines", {}),
         ("/v1/demographics", {}),
         ("/v1/timeline", {}),
+        ("/v1/overlap/cash", {"by": "programme"}),
+        ("/v1/gaps/needs", {}),
+        ("/v1/outcomes", {"by": "bundle"}),
+        ("/v1/outcomes", {"by": "programme"}),
     ):
         out.append(await h.json(path, **params))
     return out
@@ -79,11 +126,17 @@ async def answers(h: Harness) -> list[Any]:
 async def test_rebuild_from_the_streams_gives_identical_results(harness: Harness) -> None:
     await harness.directory(*demo_directory())
     await harness.refs(mixed_referrals())
+    others = case_events(uuid.uuid4)
+    for contract, case in others:
+        await harness.pub.publish(contract, case)
+    await harness.settle()
     before_tables, before_answers = await dump(harness), await answers(harness)
     assert sum(len(v) for v in before_tables.values()) > 30
+    for name in ("accept_time_tally", "cash_overlap_tally", "needs_tally", "followup_programme_tally"):
+        assert before_tables[name], name
 
     applied = await rebuild(harness.settings)
-    assert applied[harness.settings.referrals_stream] == len(mixed_referrals())
+    assert applied[harness.settings.referrals_stream] == len(mixed_referrals()) + len(others)
     assert await dump(harness) == before_tables
     assert await answers(harness) == before_answers
 
@@ -177,6 +230,8 @@ async def test_no_case_id_or_personal_data_lands_in_the_database(
         ]
         for contract in others:
             await h.pub.publish(contract, case)
+        for contract, about in case_events(mark):
+            await h.pub.publish(contract, about)
         # An event that fails in the handler (a contract that does not validate) is dead-lettered
         # — without its payload, which names a case.
         poison_case = mark()
@@ -195,7 +250,7 @@ async def test_no_case_id_or_personal_data_lands_in_the_database(
         )
         await h.settle()
         async with h.app.state.sessionmaker() as s:
-            assert await s.scalar(sa.text("SELECT count(*) FROM dead_letter")) == 1
+            dead = (await s.execute(sa.text("SELECT * FROM dead_letter"))).mappings().one()
             tables = (
                 (await s.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")))
                 .scalars()
@@ -212,3 +267,9 @@ async def test_no_case_id_or_personal_data_lands_in_the_database(
                 assert form not in text, f"{form} found in the coordination database"
         for word in ("female", "18-24"):  # dimensions are fine; they are aggregated, never per person
             assert word in text
+        # The dead letter keeps the event's own id and type, and where validation failed, no more:
+        # not even the fragment of the case id that pydantic's message quotes.
+        assert dead["event_id"] == poison.id and dead["subject"].endswith("referrals.referral.sent")
+        assert set(dead["envelope"]) == {"specversion", "id", "source", "type", "time"}
+        assert dead["error"].startswith("ValidationError(ReferralSent): dimensions: missing")
+        assert str(poison_case)[:8] not in str(dict(dead)) and "input" not in dead["error"]

@@ -399,8 +399,10 @@ def needs(
         for m in all_months if in_period is None else in_period:
             plan.append(({"governorate": governorate or ALL, "month": m}, None))
     else:
-        govs = [governorate] if governorate else domain(pub, "governorate", key(stage="need_assessed"))
-        plan += [({"governorate": g}, period.months(all_months)) for g in [*govs, ALL]]
+        govs = (
+            [governorate] if governorate else [*domain(pub, "governorate", key(stage="need_assessed")), ALL]
+        )
+        plan += [({"governorate": g}, period.months(all_months)) for g in govs]
     rows = []
     for coords, months in plan:
         cell = key(**coords, stage="need_assessed")
