@@ -20,6 +20,7 @@ import importlib
 import inspect
 import json
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,7 @@ def _field_comments(cls: type) -> dict[str, str]:
     comments: dict[str, str] = dict(BASE_DESCRIPTIONS)
     for klass in reversed([k for k in cls.__mro__ if issubclass(k, BaseSettings) and k is not BaseSettings]):
         try:
-            lines = inspect.getsource(klass).splitlines()
+            lines = textwrap.dedent(inspect.getsource(klass)).splitlines()
         except (OSError, TypeError):
             continue
         pending: list[str] = []
