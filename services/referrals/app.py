@@ -17,6 +17,7 @@ from services.referrals.db import dead_letter, inbox, outbox
 from services.referrals.duplicates.router import router as duplicates_router
 from services.referrals.followups.questions import load_question_set
 from services.referrals.followups.router import router as followups_router
+from services.referrals.personal_data.master_key import OneSentenceStartupFailure, refuse_wrong_master_key
 from services.referrals.personal_data.vault import Vault
 from services.referrals.referrals.expiry import ExpiryWorker
 from services.referrals.referrals.router import router as referrals_router
@@ -78,11 +79,13 @@ def create_app(settings: ReferralsSettings | None = None, clock: Clock | None = 
             outbox=outbox,
             streams=[StreamSpec(settings.stream_name, contracts.SUBJECTS)],
             consumers=consumers,
-            on_startup=[make_expiry],
+            # The key check first: a service that cannot unwrap its data keys must not start.
+            on_startup=[refuse_wrong_master_key, make_expiry],
             workers=workers,
             run_workers=settings.run_workers,
         )
     )
+    app.add_middleware(OneSentenceStartupFailure, state=app.state)
     app.state.clock = clock or Clock()
     app.state.vault = vault
     app.state.questions = questions

@@ -125,7 +125,7 @@ async def test_master_key_rotation_rewraps_every_data_key(harness: Harness) -> N
     personal = (await api.get("counsellor.erbil", f"/cases/{case['id']}/personal-data")).json()
     assert personal["identity_contact"]["given_name"] == "FakenameROT"
     harness.app.state.vault = old
-    assert (await api.get("counsellor.erbil", f"/cases/{case['id']}/personal-data")).status_code == 500
+    assert (await api.get("counsellor.erbil", f"/cases/{case['id']}/personal-data")).status_code == 503
 
 
 async def test_audit_chain_detects_tampering_and_names_the_first_broken_link(harness: Harness) -> None:

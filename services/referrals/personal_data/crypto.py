@@ -27,6 +27,18 @@ class KeyUnavailable(Exception):
     """The data key is destroyed (the case was erased) or its master key is not configured."""
 
 
+class MasterKeyMismatch(KeyUnavailable):
+    """A stored data key does not unwrap: its master key is missing from, or wrong in, the settings."""
+
+    def __init__(self, key_id: str, configured: bool) -> None:
+        self.key_id, self.configured = key_id, configured
+        super().__init__(
+            f"master key {key_id!r} does not unwrap the data key"
+            if configured
+            else f"master key {key_id!r} is not configured"
+        )
+
+
 def _derive(secret: str, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode())
 
@@ -50,13 +62,13 @@ class MasterKeys:
     def unwrap(self, key_id: str, wrapped: bytes, case_id: uuid.UUID) -> bytes:
         master = self.keys.get(key_id)
         if master is None:
-            raise KeyUnavailable(f"master key {key_id!r} is not configured")
+            raise MasterKeyMismatch(key_id, configured=False)
         try:
             return AESGCM(master).decrypt(
                 wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], b"case-key:" + case_id.bytes
             )
         except InvalidTag as exc:
-            raise KeyUnavailable("the data key does not unwrap") from exc
+            raise MasterKeyMismatch(key_id, configured=True) from exc
 
 
 def new_data_key() -> bytes:

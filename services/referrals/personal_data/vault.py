@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from datetime import datetime
 from typing import Any
@@ -10,8 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.referrals.personal_data import master_key
 from services.referrals.personal_data.crypto import (
     KeyUnavailable,
+    MasterKeyMismatch,
     MasterKeys,
     keyed_hash,
     new_data_key,
@@ -20,6 +23,8 @@ from services.referrals.personal_data.crypto import (
 )
 from services.referrals.personal_data.models import CaseKey, PersonalRecord
 from services.referrals.settings import ReferralsSettings
+
+logger = logging.getLogger("hawkari.referrals.keys")
 
 
 def _aad(case_id: uuid.UUID, purpose: str) -> bytes:
@@ -52,7 +57,15 @@ class Vault:
         row = await session.get(CaseKey, case_id)
         if row is None or row.wrapped_key is None or row.master_key_id is None:
             raise KeyUnavailable("the case key is destroyed")
-        return self.master.unwrap(row.master_key_id, row.wrapped_key, case_id)
+        return self._unwrap(row.master_key_id, row.wrapped_key, case_id)
+
+    def _unwrap(self, key_id: str, wrapped: bytes, case_id: uuid.UUID) -> bytes:
+        try:
+            return self.master.unwrap(key_id, wrapped, case_id)
+        except MasterKeyMismatch as mismatch:
+            # A configuration fault, not the caller's: logged for the operator, a 503 for the client.
+            logger.error("personal data locked: %s", master_key.explain(mismatch, self.master))
+            raise master_key.PersonalDataLocked() from None
 
     # --- sealed blobs (personal categories and free texts) ------------------------------------
 
@@ -102,8 +115,8 @@ class Vault:
         )
         await session.execute(sa.delete(PersonalRecord).where(PersonalRecord.case_id == case_id))
 
-    async def rotate(self, session: AsyncSession) -> int:
-        """Re-wrap every data key not yet under the current master key. Returns how many."""
+    async def rotate(self, session: AsyncSession) -> dict[str, int]:
+        """Re-wrap every data key not yet under the current master key: how many, per old key id."""
         rows = (
             await session.execute(
                 sa.select(CaseKey)
@@ -111,11 +124,11 @@ class Vault:
                 .with_for_update()
             )
         ).scalars()
-        count = 0
+        counts: dict[str, int] = {}
         for row in rows:
             assert row.wrapped_key is not None and row.master_key_id is not None
-            data_key = self.master.unwrap(row.master_key_id, row.wrapped_key, row.case_id)
+            data_key = self._unwrap(row.master_key_id, row.wrapped_key, row.case_id)
+            counts[row.master_key_id] = counts.get(row.master_key_id, 0) + 1
             row.master_key_id, row.wrapped_key = self.master.wrap(data_key, row.case_id)
-            count += 1
         await session.flush()
-        return count
+        return counts

@@ -62,5 +62,4 @@ async def verify(request: Request) -> dict[str, Any]:
     summary="Re-wrap every case data key under the current master key",
 )
 async def rotate(ctx: CtxDep) -> dict[str, Any]:
-    count = await ctx.vault.rotate(ctx.session)
-    return {"master_key_id": ctx.vault.master.current_id, "rewrapped": count}
+    return await service.rotate_keys(ctx)

@@ -14,7 +14,7 @@ from services.referrals.context import Ctx
 from services.referrals.duplicates.models import DuplicateFlag, IdentityHash
 from services.referrals.events import case_dimensions, publish
 from services.referrals.followups.models import FollowUp
-from services.referrals.permissions import DPO, require
+from services.referrals.permissions import DPO, KEY_ADMIN, require
 from services.referrals.personal_data.crypto import KeyUnavailable
 from services.referrals.referrals import service as referrals
 from services.referrals.referrals.models import Referral
@@ -138,3 +138,18 @@ async def erase(ctx: Ctx, case_id: uuid.UUID) -> Case:
     await audit.record(ctx.session, ctx.actor, "case.erased", now, case_id=case.id)
     await publish(ctx.session, CaseErased(case_id=case.id, dimensions=case_dimensions(case)), case.id)
     return case
+
+
+async def rotate_keys(ctx: Ctx) -> dict[str, Any]:
+    """Re-wrap every data key under the current master key; the audit chain records who and how many."""
+    require(ctx.actor, KEY_ADMIN)
+    counts = await ctx.vault.rotate(ctx.session)
+    current = ctx.vault.master.current_id
+    await audit.record(
+        ctx.session,
+        ctx.actor,
+        "keys.rotated",
+        ctx.clock.now(),
+        detail={"master_key_id": current, "rewrapped": sum(counts.values()), "from_key_ids": counts},
+    )
+    return {"master_key_id": current, "rewrapped": sum(counts.values())}
