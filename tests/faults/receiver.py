@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,6 +24,7 @@ class Delivery:
     webhook_id: str
     event_type: str
     subject: str
+    at: float  # wall clock, to hold against the moments of crashes
 
 
 @dataclass
@@ -73,5 +75,7 @@ class WebhookReceiver:
             return 400
         event = json.loads(body)
         with self._lock:
-            self.received.append(Delivery(headers["webhook-id"], event["type"], event.get("subject", "")))
+            self.received.append(
+                Delivery(headers["webhook-id"], event["type"], event.get("subject", ""), time.time())
+            )
         return 204

@@ -11,23 +11,27 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.scenario import FAULTS, LONG, SHORT, run
+from tests.faults.scenario import LONG, SHORT, run
 
 LONG_RUN = os.environ.get("HAWKARI_FAULTS_LONG") == "1"
 
 
-@pytest.mark.timeout(3600 if LONG_RUN else 240)
+@pytest.mark.timeout(3600 if LONG_RUN else 330)
 async def test_nothing_is_lost_doubled_or_reversed_while_processes_die(tmp_path: Path) -> None:
     plan = LONG if LONG_RUN else SHORT
     outcome = await run(tmp_path / "stack", plan)
     print("\n" + outcome.line())
     summary = outcome.summary()
 
-    assert summary["faults"] == plan.rounds * len(FAULTS)
+    assert summary["faults"] == plan.rounds * len(plan.faults)
     assert outcome.ledger.operations > 0 and not outcome.ledger.unexpected, outcome.ledger.unexpected[:5]
     problems = outcome.findings.problems()
     assert outcome.findings.lost == 0, problems
-    assert outcome.findings.duplicated == 0, problems
+    f = outcome.findings
+    assert f.referrals.duplicated == f.events.duplicated == f.inbox.duplicated == 0, problems
+    # Email and webhooks cross to another server: a kill -9 between the send and its record sends
+    # that one again after the lease (same webhook-id). Any other second copy is a defect.
+    assert f.unexplained_duplicates == 0, problems
     assert outcome.findings.unpublished == 0
     assert not outcome.findings.status_mismatch, problems
     assert not outcome.findings.read_model_mismatch, problems
