@@ -276,8 +276,21 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _backing_server_errors() -> tuple[type[Exception], ...]:
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+
+    return (OSError, DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _handle_problem)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(RequestValidationError, _handle_validation)
+    # Errors from a backing server are answered by the same handler, but registered by class: the
+    # catch-all for Exception runs in Starlette's outermost middleware, which re-raises after
+    # answering, so the server logged a full traceback at ERROR for every request made while
+    # PostgreSQL restarted (the client still got its 503).
+    for error in _backing_server_errors():
+        app.add_exception_handler(error, _handle_unexpected)
     app.add_exception_handler(Exception, _handle_unexpected)
