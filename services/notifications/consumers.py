@@ -2,20 +2,18 @@
 
 Each handler runs in the consumer's transaction together with the inbox record of the event id, so a
 redelivered event is skipped before it gets here, and the unique keys in ``fanout`` hold even if it
-did not. A referral's displayed status only moves forward (see ``_advance``).
+did not. A referral's displayed status only moves forward (see ``sql.ADVANCE``).
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifications import sql
 from services.notifications.clock import Clock
-from services.notifications.directory.models import ReplicaOrganization, ReplicaService
 from services.notifications.fanout import Notification, fan_out
 from services.notifications.inbox.models import ReferralState
 from services.notifications.messages import Message, case_reference, safe_code
@@ -55,22 +53,36 @@ class ReferralNotifier:
 
     async def on_referral(self, session: AsyncSession, event: CloudEvent, p: rc.ReferralEvent) -> None:
         kind = REFERRAL_KINDS[event.type]
-        service = await session.get(ReplicaService, p.service_id)
-        provider_org = p.dimensions.provider_org_id or (service.organization_id if service else None)
+        conn = await sql.driver(session)
+        names = await conn.fetchrow(
+            sql.NAMES, p.service_id, p.dimensions.provider_org_id, p.dimensions.owner_org_id
+        )
+        provider_org = p.dimensions.provider_org_id or names["service_org_id"]
         dims = p.dimensions.model_copy(update={"provider_org_id": provider_org})
-        await _advance(session, p, dims, _event_time(event))
-        audience = referral_audience(kind, dims)
+        rank = STATUS_RANK.get(p.status, 0)
+        await conn.execute(
+            sql.ADVANCE,
+            p.referral_id,
+            p.case_id,
+            dims.owner_org_id,
+            provider_org,
+            p.service_id,
+            p.status,
+            rank,
+            _event_time(event),
+        )
+        audience = referral_audience(kind, dims, p.referrer_subject)
         if audience is None:
             return
         # The other party: who referred (for the provider), who provides (for the referrer).
-        other = dims.owner_org_id if audience.group == PROVIDER else provider_org
+        other_names = names["owner_name"] if audience.group == PROVIDER else names["provider_name"]
         code = getattr(p, "reason", None) or getattr(p, "outcome", None) or getattr(p, "reminder", None)
         message = Message(
             kind=kind,
             link=self.link(f"referrals/{p.referral_id}"),
             case_reference=case_reference(p.case_id),
-            service_names=dict(service.name) if service else {},
-            organization_names=await _org_names(session, other),
+            service_names=dict(names["service_name"] or {}),
+            organization_names=dict(other_names or {}),
             status=p.status,
             code=safe_code(code),
         )
@@ -111,42 +123,3 @@ class ReferralNotifier:
 
 def _event_time(event: CloudEvent) -> datetime:
     return datetime.fromisoformat(event.time.replace("Z", "+00:00"))
-
-
-async def _advance(session: AsyncSession, p: rc.ReferralEvent, dims: rc.Dimensions, at: datetime) -> None:
-    """Record the referral's status unless what we hold is further along (a late event moves nothing)."""
-    rank = STATUS_RANK.get(p.status, 0)
-    stmt = insert(ReferralState).values(
-        referral_id=p.referral_id,
-        case_id=p.case_id,
-        owner_org_id=dims.owner_org_id,
-        provider_org_id=dims.provider_org_id,
-        service_id=p.service_id,
-        status=p.status,
-        rank=rank,
-        event_time=at,
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[ReferralState.referral_id],
-            set_={
-                "status": stmt.excluded.status,
-                "rank": stmt.excluded.rank,
-                "event_time": stmt.excluded.event_time,
-            },
-            where=sa.or_(
-                ReferralState.rank < stmt.excluded.rank,
-                sa.and_(
-                    ReferralState.rank == stmt.excluded.rank,
-                    ReferralState.event_time < stmt.excluded.event_time,
-                ),
-            ),
-        )
-    )
-
-
-async def _org_names(session: AsyncSession, org_id: uuid.UUID | None) -> dict[str, str | None]:
-    if org_id is None:
-        return {}
-    org = await session.get(ReplicaOrganization, org_id)
-    return dict(org.name) if org else {}

@@ -3,6 +3,7 @@
 Called inside the caller's unit of work (a consumer's transaction, a worker's): the inbox item, the
 email deliveries and the webhook deliveries are inserted with ``ON CONFLICT DO NOTHING`` against
 unique keys per event × recipient × channel, so running it twice for one event changes nothing.
+The statements are in ``services.notifications.sql`` (the event path's hot loop).
 """
 
 from __future__ import annotations
@@ -13,20 +14,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifications.directory.models import ReplicaOrganization
+from services.notifications import sql
 from services.notifications.email import models as email_models
-from services.notifications.email.models import EmailDelivery
 from services.notifications.inbox.live import CHANNEL
-from services.notifications.inbox.models import InboxItem
-from services.notifications.messages import Message, render_email
-from services.notifications.preferences.models import Preference
+from services.notifications.messages import Message, language_of, render_email
 from services.notifications.recipients import GROUP_ROLES, Audience
 from services.notifications.settings import NotificationsSettings
-from services.notifications.webhooks.models import PENDING, WebhookDelivery, WebhookEndpoint
 
 
 @dataclass(frozen=True)
@@ -51,6 +47,7 @@ async def fan_out(
     audience: Audience,
     note: Notification,
 ) -> None:
+    conn = await sql.driver(session)
     msg = note.message
     values = {
         "id": uuid.uuid4(),
@@ -58,7 +55,7 @@ async def fan_out(
         "kind": msg.kind,
         "org_id": audience.org_id,
         "audience": audience.group,
-        "recipient_subject": "",
+        "recipient_subject": audience.subject,
         "referral_id": note.referral_id,
         "case_reference": msg.case_reference,
         "service_name": msg.service_name(),
@@ -68,99 +65,53 @@ async def fan_out(
         "link": msg.link,
         "created_at": now,
     }
-    # Insert and notify in one round trip; NOTIFY is delivered at commit, and only if a row was new.
     payload = json.dumps(item_json({**values, "read": False}))
-    new = insert(InboxItem).values(**values).on_conflict_do_nothing().returning(InboxItem.id).cte("new_item")
-    await session.execute(sa.select(sa.func.pg_notify(CHANNEL, payload)).select_from(new))
-    await _queue_emails(session, settings, now, audience, note)
+    await conn.execute(sql.INBOX_ITEM, *values.values(), CHANNEL, payload)
+    await _queue_emails(conn, settings, now, audience, note)
     if note.event_type and note.event_json:
-        await _queue_webhooks(session, settings, now, audience, note)
+        give_up = now + timedelta(hours=settings.webhook_retry_window_h)
+        await conn.execute(
+            sql.WEBHOOKS, audience.org_id, note.event_id, note.event_type, note.event_json, now, give_up
+        )
 
 
 async def _queue_emails(
-    session: AsyncSession,
+    conn: asyncpg.Connection,
     settings: NotificationsSettings,
     now: datetime,
     audience: Audience,
     note: Notification,
 ) -> None:
     kind = note.message.kind
-    roles = sorted(str(r) for r in GROUP_ROLES[audience.group])
-    people = (
-        await session.execute(
-            sa.select(Preference).where(
-                Preference.org_id == audience.org_id,
-                Preference.roles.overlap(roles),
-                Preference.email.is_not(None),
+    if audience.subject:
+        rows = await conn.fetch(sql.PERSON_EMAIL, audience.subject, kind)
+    else:
+        roles = sorted(str(r) for r in GROUP_ROLES[audience.group])
+        rows = await conn.fetch(sql.GROUP_EMAILS, audience.org_id, roles, kind, settings.email_org_contacts)
+    targets: dict[str, tuple[str, bool]] = {}
+    for row in rows:
+        if row["wanted"] and row["address"] not in targets:
+            targets[row["address"]] = (language_of(row["language"], settings.default_language), row["digest"])
+    if not targets:
+        return
+    rendered = {lang: render_email(lang, [note.message]) for lang in {lang for lang, _ in targets.values()}}
+    message = json.dumps(dataclasses.asdict(note.message))
+    await conn.executemany(
+        sql.EMAIL,
+        [
+            (
+                uuid.uuid4(),
+                note.event_id,
+                "digest-entry" if digest else "instant",
+                address,
+                language,
+                rendered[language].subject,
+                rendered[language].text,
+                rendered[language].html,
+                message,
+                email_models.HELD if digest else email_models.PENDING,
+                now,
             )
-        )
-    ).scalars()
-    targets: list[tuple[str, str, bool]] = []
-    for pref in people:
-        if pref.channels.get(kind, {}).get("email", True) and pref.email:
-            targets.append((pref.email, pref.language, pref.daily_digest))
-    if settings.email_org_contacts:
-        contact = await session.scalar(
-            sa.select(ReplicaOrganization.email).where(
-                ReplicaOrganization.id == audience.org_id, ReplicaOrganization.active
-            )
-        )
-        if contact:
-            targets.append((contact, settings.default_language, False))
-    for address, language, digest in targets:
-        rendered = render_email(language, [note.message])
-        await session.execute(
-            insert(EmailDelivery)
-            .values(
-                id=uuid.uuid4(),
-                dedup_key=note.event_id,
-                kind="digest-entry" if digest else "instant",
-                address=address,
-                language=language,
-                subject_line=rendered.subject,
-                text_body=rendered.text,
-                html_body=rendered.html,
-                message=dataclasses.asdict(note.message),
-                status=email_models.HELD if digest else email_models.PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
-        )
-
-
-async def _queue_webhooks(
-    session: AsyncSession,
-    settings: NotificationsSettings,
-    now: datetime,
-    audience: Audience,
-    note: Notification,
-) -> None:
-    # Disabled endpoints queue too: their deliveries wait, and go out if an admin re-enables in time.
-    # One INSERT ... SELECT over the organization's subscribed endpoints.
-    matching = sa.select(
-        sa.func.gen_random_uuid(),
-        WebhookEndpoint.id,
-        sa.literal(note.event_id),
-        sa.literal(note.event_type),
-        sa.literal(note.event_json),
-        sa.literal(PENDING),
-        sa.literal(0),
-        sa.literal(now),
-        sa.literal(now + timedelta(hours=settings.webhook_retry_window_h)),
-        sa.literal(now),
-    ).where(WebhookEndpoint.org_id == audience.org_id, WebhookEndpoint.event_types.any_() == note.event_type)
-    columns = [
-        "id",
-        "endpoint_id",
-        "event_id",
-        "event_type",
-        "payload",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "give_up_at",
-        "created_at",
-    ]
-    await session.execute(insert(WebhookDelivery).from_select(columns, matching).on_conflict_do_nothing())
+            for address, (language, digest) in targets.items()
+        ],
+    )

@@ -35,6 +35,12 @@ def safe_code(value: str | None) -> str | None:
     return value if _CODE.match(value) else "other"
 
 
+def language_of(locale: str | None, default: str) -> str:
+    """The message language for a locale such as ``ar`` or ``ckb-IQ``; ``default`` if we have none."""
+    base = (locale or "").replace("_", "-").split("-")[0].lower()
+    return base if base in LANGUAGES else default
+
+
 def text_direction(language: str) -> str:
     return str(babel.Locale.parse(language).text_direction)
 

@@ -1,21 +1,24 @@
 """Who hears about what: the recipient model of the notifications service.
 
-People live in the identity provider, not here, and events name organizations, never people. So a
+People live in the identity provider, and most events name organizations, not people. So a
 notification is addressed to an **audience**: an organization plus a role group —
 
 - ``provider``: the receiving organization's ``provider_caseworker`` and ``provider_admin`` users;
-- ``referrer``: the referring (case-owning) organization's ``counsellor`` users;
+- ``referrer``: the counsellor who sent the referral, when the event names them
+  (``referrer_subject``, an IdP subject); for older events without it, the referring
+  (case-owning) organization's ``counsellor`` users;
 - ``admin``: an organization's ``provider_admin`` users (webhook endpoint disabled).
 
 An inbox item is one row per event × audience. A user sees the items addressed to their token's
-``org_id`` and to a group their roles belong to (or, where an item names a ``recipient_subject``,
-only that user). What is per user is keyed by the token's ``sub``: read marks and preferences.
+``org_id`` and to a group their roles belong to, and the items addressed to them personally
+(``recipient_subject``). What is per user is keyed by the token's ``sub``: read marks, preferences.
 
-Email goes to the addresses the service knows: each user who saved preferences (their email is
-taken from their token when they do) and belongs to the audience, and — when enabled — the
-organization's published contact address from registry events. Webhooks go to the endpoints the
-audience's organization registered. Every channel keeps a unique key per event × recipient, so
-a redelivered event changes nothing.
+Email goes to the users ``directory.users`` knows (every user who has called this service, with
+the email address and locale of their token) who belong to the audience — or to the one person —
+in their preferred language, unless they switched that email off; and, for organization
+audiences and when enabled, to the organization's published contact address from registry
+events. Webhooks go to the endpoints the audience's organization registered. Every channel keeps
+a unique key per event × recipient, so a redelivered event changes nothing.
 """
 
 from __future__ import annotations
@@ -87,6 +90,8 @@ STATUS_RANK = {
 class Audience:
     org_id: uuid.UUID
     group: str
+    # An IdP subject when the notice is for one person (the referring counsellor), else "".
+    subject: str = ""
 
 
 def groups_of(roles: frozenset[str]) -> list[str]:
@@ -94,7 +99,13 @@ def groups_of(roles: frozenset[str]) -> list[str]:
     return [group for group, members in GROUP_ROLES.items() if roles & members]
 
 
-def referral_audience(kind: str, dims: rc.Dimensions) -> Audience | None:
+def referral_audience(kind: str, dims: rc.Dimensions, referrer_subject: str | None = None) -> Audience | None:
+    """Who hears of a referral step. The referrer side is the counsellor who sent it, when the event
+    names them (``referrer_subject``); older events do not, and then it is the owning organization's
+    counsellors."""
     group = _REFERRAL_AUDIENCE[kind]
     org = dims.provider_org_id if group == PROVIDER else dims.owner_org_id
-    return Audience(org, group) if org else None
+    if org is None:
+        return None
+    person = referrer_subject if group == REFERRER and referrer_subject else ""
+    return Audience(org, group, person)

@@ -1,9 +1,16 @@
-"""SMTP with aiosmtplib: plain text and HTML alternatives, to the relay named in settings."""
+"""SMTP with aiosmtplib: plain text and HTML alternatives, to the relay named in settings.
+
+Messages are built with the standard library's ``email.mime`` classes (the compat32 policy) and
+sent as bytes: building with ``EmailMessage`` and the default policy cost ~4× the CPU, which at a
+hundred referrals a second was the largest single cost of the service after the database.
+"""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.utils import make_msgid
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate, make_msgid, parseaddr
 
 import aiosmtplib
 
@@ -12,18 +19,22 @@ from services.notifications.settings import NotificationsSettings
 
 def build(
     settings: NotificationsSettings, to: str, subject: str, text: str, html: str, language: str
-) -> EmailMessage:
-    msg = EmailMessage()
+) -> bytes:
+    msg = MIMEMultipart("alternative")
     msg["From"] = settings.mail_from
     msg["To"] = to
-    msg["Subject"] = subject
+    msg["Subject"] = Header(subject, "utf-8")
+    msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = make_msgid(domain="hawkari.local")
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(text)
-    msg.add_alternative(html, subtype="html")
-    # After the body: setting content moves Content-* headers into the parts.
     msg["Content-Language"] = language
-    return msg
+    msg.attach(MIMEText(text, "plain", "utf-8"))
+    msg.attach(MIMEText(html, "html", "utf-8"))
+    return msg.as_bytes()
+
+
+def envelope_sender(settings: NotificationsSettings) -> str:
+    return parseaddr(settings.mail_from)[1]
 
 
 def client(settings: NotificationsSettings) -> aiosmtplib.SMTP:

@@ -67,12 +67,13 @@ class EmailWorker:
         smtp = sender.client(self.settings)
         try:
             await smtp.connect()
+            mail_from = sender.envelope_sender(self.settings)
             for row in rows:
-                msg = sender.build(
+                data = sender.build(
                     self.settings, row.address, row.subject_line, row.text_body, row.html_body, row.language
                 )
                 try:
-                    await smtp.send_message(msg)
+                    await smtp.sendmail(mail_from, [row.address], data)
                     results[row.id] = None
                 except Exception as exc:  # a refused recipient must not block the others
                     results[row.id] = f"{exc.__class__.__name__}: {exc}"[:500]
@@ -86,28 +87,34 @@ class EmailWorker:
                     await smtp.quit()
                 except Exception:
                     smtp.close()
-        sent = 0
         done_at = self.clock.now()
+        sent_ids = [row.id for row in rows if results.get(row.id, "not attempted") is None]
+        failed = [row for row in rows if results.get(row.id, "not attempted") is not None]
         async with self.sessionmaker() as session, session.begin():
-            for row in rows:
-                error = results.get(row.id, "not attempted")
-                if error is None:
-                    sent += 1
-                    values: dict[str, object] = {
-                        "status": m.SENT,
-                        "sent_at": done_at,
-                        "attempts": row.attempts + 1,
-                    }
-                else:
-                    logger.warning("email delivery %s failed: %s", row.id, error.split(":")[0])
-                    values = {
-                        "attempts": row.attempts + 1,
-                        "last_error": error,
-                        "next_attempt_at": done_at + self.backoff(row.attempts + 1),
-                    }
+            if sent_ids:
                 await session.execute(
-                    sa.update(EmailDelivery).where(EmailDelivery.id == row.id).values(**values)
+                    sa.update(EmailDelivery)
+                    .where(EmailDelivery.id.in_(sent_ids))
+                    .values(status=m.SENT, sent_at=done_at, attempts=EmailDelivery.attempts + 1)
                 )
+            if failed:  # one executemany: each row keeps its own jittered retry time
+                await session.execute(
+                    sa.update(EmailDelivery),
+                    [
+                        {
+                            "id": row.id,
+                            "attempts": row.attempts + 1,
+                            "last_error": results.get(row.id, "not attempted"),
+                            "next_attempt_at": done_at + self.backoff(row.attempts + 1),
+                        }
+                        for row in failed
+                    ],
+                )
+        if failed:
+            # One line per round, not per message: an outage must not flood the log.
+            first = str(results.get(failed[0].id, "not attempted")).split(":")[0]
+            logger.warning("%d email deliveries failed (first: %s); they will be retried", len(failed), first)
+        sent = len(sent_ids)
         self.sent_total += sent
         return sent
 

@@ -12,13 +12,14 @@ from typing import Annotated, Any
 from fastapi import Query, Request, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from services.notifications.directory.users import remember_caller
 from services.notifications.inbox import service
 from services.notifications.inbox.live import LiveHub
 from services.notifications.inbox.schemas import InboxItemOut, InboxPage, MarkedRead, UnreadCount
 from shared.auth import CurrentPrincipal, authenticated_router
 from shared.db import SessionDep
 
-router = authenticated_router(tags=["inbox"])
+router = authenticated_router(tags=["inbox"], dependencies=[remember_caller])
 Session = SessionDep
 
 

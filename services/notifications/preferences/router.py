@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.notifications.directory.users import remember_caller
 from services.notifications.preferences import service
 from services.notifications.preferences.schemas import PreferencesIn, PreferencesOut
 from shared.auth import CurrentPrincipal, authenticated_router
 from shared.db import SessionDep
 
-router = authenticated_router(tags=["preferences"])
+router = authenticated_router(tags=["preferences"], dependencies=[remember_caller])
 Session = SessionDep
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifications.directory.models import DirectoryUser
+from services.notifications.directory.users import clean_email, token_claims
+from services.notifications.messages import language_of
 from services.notifications.preferences.models import Preference
 from services.notifications.preferences.schemas import PreferencesIn
 from services.notifications.recipients import KINDS
@@ -21,27 +22,20 @@ CHANNELS = ("inbox", "email")
 
 def token_email(principal: Principal) -> str | None:
     """The email claim of the (already verified) access token, if it has a usable one."""
-    try:
-        body = principal.token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    except (IndexError, ValueError):
-        return None
-    email = claims.get("email") if isinstance(claims, dict) else None
-    if isinstance(email, str) and "@" in email and len(email) <= 254 and "\n" not in email:
-        return email
-    return None
+    return clean_email(token_claims(principal).get("email"))
 
 
 def _complete(channels: dict[str, dict[str, bool]]) -> dict[str, dict[str, bool]]:
     return {kind: {ch: channels.get(kind, {}).get(ch, True) for ch in CHANNELS} for kind in KINDS}
 
 
-def _out(subject: str, pref: Preference | None) -> dict[str, Any]:
+def _out(subject: str, pref: Preference | None, user: DirectoryUser | None) -> dict[str, Any]:
     return {
         "subject": subject,
-        "language": pref.language if pref else "en",
+        # Until the user chooses, the language their identity provider account names.
+        "language": pref.language if pref else language_of(user.locale if user else None, "en"),
         "daily_digest": pref.daily_digest if pref else False,
-        "email_known": bool(pref and pref.email),
+        "email_known": bool((pref and pref.email) or (user and user.email)),
         "channels": _complete(pref.channels if pref else {}),
         "kinds": list(KINDS),
     }
@@ -49,7 +43,8 @@ def _out(subject: str, pref: Preference | None) -> dict[str, Any]:
 
 async def get(session: AsyncSession, principal: Principal) -> dict[str, Any]:
     pref = await session.get(Preference, principal.subject)
-    return _out(principal.subject, pref)
+    user = await session.get(DirectoryUser, principal.subject)
+    return _out(principal.subject, pref, user)
 
 
 async def save(session: AsyncSession, principal: Principal, body: PreferencesIn) -> dict[str, Any]:

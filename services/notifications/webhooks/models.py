@@ -26,6 +26,10 @@ class WebhookEndpoint(Base):
     event_types: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
     # The Standard Webhooks secret (whsec_...), encrypted with the service's key.
     secret_encrypted: Mapped[str] = mapped_column(sa.Text)
+    # After a rotation, the previous secret also signs until this time, so receivers can switch.
+    previous_secret_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     enabled: Mapped[bool] = mapped_column(server_default=sa.true())
     consecutive_failures: Mapped[int] = mapped_column(server_default="0")
     disabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 
+from services.notifications.directory.users import remember_caller
 from services.notifications.permissions import WEBHOOK_ADMIN
 from services.notifications.webhooks import service
 from services.notifications.webhooks.schemas import (
@@ -19,7 +20,7 @@ from services.notifications.webhooks.schemas import (
 from shared.auth import Principal, authenticated_router, require_roles
 from shared.db import SessionDep
 
-router = authenticated_router(tags=["webhooks"], prefix="/webhooks")
+router = authenticated_router(tags=["webhooks"], prefix="/webhooks", dependencies=[remember_caller])
 Session = SessionDep
 Admin = Annotated[Principal, Depends(require_roles(*WEBHOOK_ADMIN))]
 
