@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
+
 from services.portal.charts.figures import Figure, css_state, show
 from services.portal.charts.locale import ChartLocale
+from services.portal.charts.render import render
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,8 @@ class Table:
 
 def figure_cell(value: Figure, loc: ChartLocale, *, kind: str = "number", extra: str = "") -> Cell:
     return Cell(show(value, loc, kind=kind), f"{css_state(value)} {extra}".strip())
+
+
+def table_markup(table: Table, loc: ChartLocale) -> Markup:
+    """A table on its own (a page's list of figures), with the charts' cell classes."""
+    return render("charts/table.html", loc, table=table)

@@ -1,0 +1,1 @@
+"""Data protection officer pages: subject access reports, erasure with confirmation, audit chain."""
