@@ -24,8 +24,6 @@ from services.portal.auth.oidc import OidcClient
 from services.portal.auth.router import router as auth_router
 from services.portal.charts.render import STATIC as CHARTS_STATIC
 from services.portal.dpo.router import router as dpo_router
-from services.portal.charts.render import STATIC as CHARTS_STATIC
-from services.portal.dpo.router import router as dpo_router
 from services.portal.errors import install_error_pages
 from services.portal.middleware import PortalHeaders, content_security_policy
 from services.portal.pages.assessment import router as assessment_router
@@ -41,7 +39,6 @@ from services.portal.pages.referrals import router as referrals_router
 from services.portal.pages.webhooks import router as webhooks_router
 from services.portal.sessions import SessionStore
 from services.portal.settings import PortalSettings
-from services.portal.steering.router import router as steering_router
 from services.portal.steering.router import router as steering_router
 from services.portal.vendor import STATIC_DIR, require_vendored_assets
 from shared.auth import TokenVerifier
@@ -121,9 +118,6 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     # --- page modules -------------------------------------------------------------------------
     # Each page module exposes ``router: APIRouter`` (see README.md). Other helpers' modules
     # (steering/, dpo/) add their include_router lines below this one.
-    app.mount("/charts", StaticFiles(directory=CHARTS_STATIC), name="charts")  # charts.css
-    app.include_router(steering_router)
-    app.include_router(dpo_router)
     app.mount("/charts", StaticFiles(directory=CHARTS_STATIC), name="charts")  # charts.css
     app.include_router(steering_router)
     app.include_router(dpo_router)
