@@ -79,8 +79,9 @@ async def test_provider_sees_only_consented_categories_of_its_own_referrals(harn
     assert (await api.get("caseworker.ettc", "/referrals")).json() == []
     listed = (await api.get("caseworker.rwanga", "/referrals")).json()
     assert [r["id"] for r in listed] == [ref["id"]] and listed[0]["case"] is None
-    # Providers cannot read cases, and counsellors of another MRC cannot either.
-    assert (await api.get("caseworker.rwanga", f"/cases/{case['id']}")).status_code == 403
+    # Providers cannot read the case (for them it does not exist: only reception staff hold cases,
+    # their own), and counsellors of another MRC cannot either.
+    assert (await api.get("caseworker.rwanga", f"/cases/{case['id']}")).status_code == 404
     assert (await api.get("counsellor.baghdad", f"/cases/{case['id']}")).status_code == 404
     assert (await api.get("funder.se", "/referrals")).status_code == 403
     # Every provider read is in the access log with its categories and purpose.

@@ -13,11 +13,11 @@ from services.referrals.cases.models import Case
 from services.referrals.cases.schemas import CaseCreate, CaseOut, CaseUpdate, PersonalData
 from services.referrals.context import CtxDep
 from services.referrals.idempotency import run_idempotent
-from services.referrals.permissions import CASE_WORK
+from services.referrals.permissions import CASE_HOLDERS
 from shared.auth import authenticated_router, require_roles
 
 router = authenticated_router(
-    prefix="/cases", tags=["cases"], dependencies=[Depends(require_roles(*CASE_WORK))]
+    prefix="/cases", tags=["cases"], dependencies=[Depends(require_roles(*CASE_HOLDERS))]
 )
 
 

@@ -14,9 +14,10 @@ from services.referrals.cases.schemas import CaseCreate, CaseUpdate, PersonalDat
 from services.referrals.context import Ctx
 from services.referrals.duplicates import service as duplicates
 from services.referrals.events import case_dimensions, publish
-from services.referrals.permissions import CASE_WORK, require, require_case_owner
+from services.referrals.permissions import CASE_HOLDERS, CASE_WORK, is_system, require, require_case_owner
+from services.referrals.replica import repository as replica
 from shared.contracts.referrals import CaseClosed, CaseOpened
-from shared.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
+from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired
 
 # No 0/O, 1/I/L: read aloud over a phone without mistakes.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -57,8 +58,16 @@ def require_live(case: Case) -> None:
 
 
 async def open_case(ctx: Ctx, body: CaseCreate) -> Case:
-    require(ctx.actor, CASE_WORK)
+    require(ctx.actor, CASE_HOLDERS)
     assert ctx.actor.org_id is not None or ctx.actor.roles == {"system"}
+    if not ctx.actor.has_role(*CASE_WORK) and not is_system(ctx.actor):
+        # Provider staff open cases only where returnees first arrive (see permissions.py).
+        assert ctx.actor.org_id is not None
+        if not await replica.receives_returnees(ctx.session, ctx.actor.org_id):
+            raise Forbidden(
+                "Only counsellors, and staff of an organization that receives returnees on arrival "
+                "(a migrant resource centre or an arrival-reception service), open cases."
+            )
     now = ctx.clock.now()
     case = Case(
         id=uuid.uuid4(),
@@ -182,7 +191,7 @@ async def close_case(ctx: Ctx, case_id: uuid.UUID) -> Case:
 
 
 async def list_cases(ctx: Ctx, status: str | None, limit: int, offset: int) -> list[Case]:
-    require(ctx.actor, CASE_WORK)
+    require(ctx.actor, CASE_HOLDERS)
     query = sa.select(Case).where(Case.owner_org_id == ctx.actor.org_id)
     if status:
         query = query.where(Case.status == status)

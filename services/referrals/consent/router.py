@@ -20,11 +20,11 @@ from services.referrals.consent.schemas import (
 )
 from services.referrals.context import CtxDep
 from services.referrals.idempotency import run_idempotent
-from services.referrals.permissions import CASE_WORK
+from services.referrals.permissions import CASE_HOLDERS
 from shared.auth import authenticated_router, require_roles
 
 router = authenticated_router(
-    prefix="/cases/{case_id}/consent", tags=["consent"], dependencies=[Depends(require_roles(*CASE_WORK))]
+    prefix="/cases/{case_id}/consent", tags=["consent"], dependencies=[Depends(require_roles(*CASE_HOLDERS))]
 )
 
 

@@ -44,6 +44,28 @@ async def programmes_funding(
     return list(rows.scalars())
 
 
+async def receives_returnees(session: AsyncSession, org_id: uuid.UUID) -> bool:
+    """An active migrant resource centre, or an organization running an arrival-reception service."""
+    org = await organization(session, org_id)
+    if org is None or not org.active:
+        return False
+    if org.kind == "migrant_resource_centre":
+        return True
+    reception = (
+        sa.select(ReplicaService.id)
+        .join(ReplicaTaxonomyTerm, ReplicaTaxonomyTerm.code == sa.any_(ReplicaService.taxonomy_term_codes))
+        .where(
+            ReplicaService.organization_id == org_id,
+            ReplicaService.active.is_(True),
+            ReplicaService.status == "active",
+            ReplicaTaxonomyTerm.active.is_(True),
+            ReplicaTaxonomyTerm.dimension == "arrival_reception",
+        )
+        .limit(1)
+    )
+    return (await session.execute(reception)).first() is not None
+
+
 def programme_admits(programme: ReplicaProgramme, return_type: str) -> bool:
     return not programme.eligible_return_types or return_type in programme.eligible_return_types
 

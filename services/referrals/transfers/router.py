@@ -9,13 +9,13 @@ from fastapi.responses import JSONResponse
 
 from services.referrals.context import CtxDep
 from services.referrals.idempotency import run_idempotent
-from services.referrals.permissions import CASE_WORK
+from services.referrals.permissions import CASE_HOLDERS
 from services.referrals.transfers import service
 from services.referrals.transfers.models import CaseTransfer
 from services.referrals.transfers.schemas import TransferOut, TransferRequest
 from shared.auth import authenticated_router, require_roles
 
-router = authenticated_router(tags=["transfers"], dependencies=[Depends(require_roles(*CASE_WORK))])
+router = authenticated_router(tags=["transfers"], dependencies=[Depends(require_roles(*CASE_HOLDERS))])
 
 
 def out(t: CaseTransfer) -> TransferOut:

@@ -11,7 +11,7 @@ from services.referrals.cases.models import Case
 from services.referrals.cases.service import get_case, require_live
 from services.referrals.context import Ctx
 from services.referrals.events import case_dimensions, publish
-from services.referrals.permissions import CASE_WORK, require
+from services.referrals.permissions import CASE_HOLDERS, CASE_WORK, require
 from services.referrals.replica import repository as replica
 from services.referrals.transfers.models import CaseTransfer
 from shared.contracts.referrals import CaseTransferred
@@ -55,7 +55,7 @@ async def request(ctx: Ctx, case_id: uuid.UUID, to_org_id: uuid.UUID) -> CaseTra
 
 
 async def incoming(ctx: Ctx) -> list[CaseTransfer]:
-    require(ctx.actor, CASE_WORK)
+    require(ctx.actor, CASE_HOLDERS)
     rows = await ctx.session.execute(
         sa.select(CaseTransfer)
         .where(
