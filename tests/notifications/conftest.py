@@ -65,7 +65,14 @@ async def notifications_db(servers: RunningServers, notifications_template: str)
 
 @pytest.fixture(scope="session")
 async def tokens(idp_url: str) -> dict[str, str]:
-    users = ("counsellor.erbil", "caseworker.rwanga", "admin.rwanga", "caseworker.ettc", "funder.se")
+    users = (
+        "counsellor.erbil",
+        "counsellor.baghdad",
+        "caseworker.rwanga",
+        "admin.rwanga",
+        "caseworker.ettc",
+        "funder.se",
+    )
     return {u: await password_token(idp_url, u) for u in users}
 
 
