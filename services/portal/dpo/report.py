@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from services.portal import i18n
+from services.portal import i18n, vocabulary
 from services.portal.charts import ChartLocale
 from services.portal.charts.governorates import name as governorate_name
 from services.portal.charts.table import Cell, Row, Table, table_markup
@@ -125,6 +125,22 @@ CASE_FIELDS = (
     "erased_by",
 )
 HIDDEN = {"id", "case_id", "version", "updated_at"}  # ids and bookkeeping, in the JSON download
+# Codes written by their names in the reader's language (the JSON download keeps the codes).
+VALUES: dict[str, Mapping[str, str]] = {
+    "status": {**vocabulary.REFERRAL_STATUSES, **vocabulary.TRANSFER_STATUSES, **vocabulary.CASE_STATUSES},
+    "gender": vocabulary.GENDERS,
+    "return_type": vocabulary.RETURN_TYPES,
+    "purposes": vocabulary.PURPOSES,
+    "data_categories": vocabulary.DATA_CATEGORIES,
+    "categories": vocabulary.DATA_CATEGORIES,
+    "legal_basis": vocabulary.LEGAL_BASES,
+    "obtained_how": vocabulary.OBTAINED_HOW,
+    "decline_reason": vocabulary.DECLINE_REASONS,
+    "outcome": vocabulary.OUTCOMES,
+    "close_reason": vocabulary.CLOSE_REASONS,
+    "timepoint": vocabulary.TIMEPOINTS,
+    "child_view": vocabulary.CHILD_VIEWS,
+}
 
 
 def label(key: str) -> str:
@@ -138,9 +154,13 @@ def text(value: Any, key: str = "") -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list):
-        return ", ".join(text(v) for v in value)
+        return ", ".join(text(v, key) for v in value)
     if isinstance(value, dict):
         return "; ".join(f"{label(k)}: {text(v, k)}" for k, v in value.items())
+    if key in VALUES and isinstance(value, str):
+        return vocabulary.label(VALUES[key], value)
+    if key == "country_returned_from":
+        return vocabulary.country_name(str(value))
     if key == "governorate_code":
         return f"{governorate_name(str(value), chart_locale())} ({value})"
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
 
+from services.portal import vocabulary
 from services.portal.api import ApiProblem
 from services.portal.errors import problem_message
 from services.portal.i18n import gettext_ as _
 from services.portal.steering.views import governorate_names
 
-RETURN_TYPES = ("voluntary_assisted", "return_migration_with_permit", "self_initiated", "forced")
 FUNNEL_BY = ("governorate", "programme", "funder", "provider", "month")
 OUTCOMES_BY = ("programme", "governorate", "return_type")
 
@@ -91,7 +91,7 @@ def read(page: str, query: Mapping[str, str]) -> Filters:
     governorate = filters.get("governorate")
     if governorate and governorate not in governorate_names():
         filters.errors["governorate"] = _("Choose one of the governorates shown.")
-    if filters.get("return_type") and filters.get("return_type") not in RETURN_TYPES:
+    if filters.get("return_type") and filters.get("return_type") not in vocabulary.RETURN_TYPES:
         filters.errors["return_type"] = _("Choose one of the options shown.")
     allowed_by = {"funnel": FUNNEL_BY, "outcomes": OUTCOMES_BY}.get(page)
     if allowed_by is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.portal import i18n
+from services.portal import i18n, vocabulary
 from services.portal.api import Api, ApiProblem, UserApi
 from services.portal.auth.deps import Csrf, require_roles
 from services.portal.charts import (
@@ -31,7 +31,7 @@ from services.portal.forms import Form
 from services.portal.i18n import N_
 from services.portal.i18n import gettext_ as _
 from services.portal.steering import tables, views
-from services.portal.steering.filters import EXPORTS, RETURN_TYPES, SUPPLY_FILTERS, Filters, read
+from services.portal.steering.filters import EXPORTS, SUPPLY_FILTERS, Filters, read
 from services.portal.templating import add_nav_item, add_template_dir, render
 
 READERS = ("funder", "steering_admin")
@@ -71,7 +71,7 @@ async def filter_options(api: Api) -> dict[str, Any]:
         "term": found["term"],
         "programme": found["programme"],
         "funder": [(code, tables.funder_name(code)) for code, _name in found["funder"]],
-        "return_type": [(r, _(tables.RETURN_TYPE_LABELS[r])) for r in RETURN_TYPES],
+        "return_type": vocabulary.options(vocabulary.RETURN_TYPES),
     }
 
 

@@ -6,10 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from babel import Locale
 from markupsafe import Markup
 
-from services.portal import i18n
+from services.portal import vocabulary
 from services.portal.charts import ChartLocale, figure
 from services.portal.charts.governorates import name as governorate_name
 from services.portal.charts.outcomes import DIMENSIONS, dimension_labels, timepoint_labels
@@ -17,12 +16,6 @@ from services.portal.charts.table import Cell, Row, Table, figure_cell, table_ma
 from services.portal.i18n import N_
 from services.portal.i18n import gettext_ as _
 
-RETURN_TYPE_LABELS = {
-    "voluntary_assisted": N_("Voluntary assisted return"),
-    "return_migration_with_permit": N_("Return migration with a residence permit"),
-    "self_initiated": N_("Self-initiated return"),
-    "forced": N_("Forced return"),
-}
 FUNNEL_BY = {
     "governorate": N_("Governorate"),
     "programme": N_("Programme"),
@@ -47,13 +40,8 @@ def outcomes_by_options() -> list[tuple[str, str]]:
 
 
 def funder_name(code: str) -> str:
-    """A funder country's name in the reader's language (CLDR territory names via Babel)."""
-    names = [
-        Locale.parse(i18n.current_language.get()).territories.get(part, part)
-        for part in code.split("+")
-        if part
-    ]
-    return " + ".join(names) or code
+    """A funder (a country, or countries funding together: ``NO+SE``) in the reader's language."""
+    return " + ".join(vocabulary.country_name(part) for part in code.split("+") if part) or code
 
 
 def yes_no(value: Any) -> str:
@@ -85,7 +73,7 @@ def group_label(row: Mapping[str, Any], by: str, loc: ChartLocale) -> str:
     if by == "month":
         return loc.month(date.fromisoformat(f"{value}-01"))
     if by == "return_type":
-        return _(RETURN_TYPE_LABELS.get(value, value))
+        return vocabulary.label(vocabulary.RETURN_TYPES, value)
     return str(row.get(f"{by}_name") or value)
 
 
