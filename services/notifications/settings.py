@@ -61,6 +61,8 @@ class NotificationsSettings(ServiceSettings):
     webhook_backoff_max_s: float = 3600.0
     webhook_timeout_s: float = 10.0
     webhook_max_url_length: int = 2048
+    # After a secret rotation the previous secret keeps signing (a second signature) this long.
+    webhook_secret_grace_h: float = Field(default=24.0, ge=0, le=720)
 
     # How often the delivery workers look for due work when nothing wakes them.
     worker_interval_s: float = Field(default=1.0, gt=0)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from services.notifications.webhooks import urls
 from shared.contracts import referrals as rc
@@ -172,3 +176,95 @@ async def test_deliveries_give_up_after_the_retry_window(harness: Harness, recei
 
         delivery = (await s.execute(select(WebhookDelivery))).scalar_one()
     assert delivery.status == "failed" and 3 <= delivery.attempts <= 30
+
+
+async def test_secret_rotation_signs_with_both_during_the_grace_period(
+    harness: Harness, receiver: Receiver
+) -> None:
+    endpoint = await _register(harness, receiver.url, [SENT])
+    old = str(endpoint["secret"])
+    path = f"/v1/webhooks/{endpoint['id']}/secret/rotate"
+    assert (await harness.post("caseworker.rwanga", path)).status_code == 403
+    assert (await harness.post("admin.rwanga", path, json={"grace_hours": -1})).status_code == 422
+    r = await harness.post("admin.rwanga", path, json={"grace_hours": 2})
+    assert r.status_code == 200, r.text
+    new = str(r.json()["secret"])
+    assert new.startswith("whsec_") and new != old and r.json()["previous_secret_expires_at"]
+    shown = (await harness.get("admin.rwanga", f"/v1/webhooks/{endpoint['id']}")).json()
+    assert "secret" not in shown and shown["secret_rotated_at"]
+
+    async def deliver() -> dict[str, Any]:
+        before = len(receiver.requests)
+        ref = uuid.uuid4()
+        await harness.pub.publish(referral(rc.ReferralSent, ref, uuid.uuid4()), str(ref))
+
+        async def arrived() -> bool:
+            return len(receiver.requests) > before
+
+        await eventually(arrived)
+        return receiver.requests[-1]
+
+    # In the grace period: two signatures; a receiver holding either secret verifies.
+    request = await deliver()
+    assert len(request["headers"]["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        assert Webhook(secret).verify(request["body"], request["headers"])["type"] == SENT
+
+    # After it: the new secret only.
+    harness.clock.advance(timedelta(hours=2, minutes=1))
+    request = await deliver()
+    assert len(request["headers"]["webhook-signature"].split(" ")) == 1
+    Webhook(new).verify(request["body"], request["headers"])
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(request["body"], request["headers"])
+
+    # A rotation without grace (a leaked secret): the old one stops signing at once.
+    r = await harness.post("admin.rwanga", path, json={"grace_hours": 0})
+    newest = str(r.json()["secret"])
+    request = await deliver()
+    Webhook(newest).verify(request["body"], request["headers"])
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new).verify(request["body"], request["headers"])
+
+
+async def test_delivery_connects_only_to_the_address_it_checked(harness: Harness, receiver: Receiver) -> None:
+    # A name, not an address: the attempt resolves it once and connects to that very address,
+    # keeping the name in the Host header.
+    port = receiver.url.split(":")[2].split("/")[0]
+    named = f"http://localhost:{port}/hooks"
+    endpoint = await _register(harness, named, [SENT])
+    ref = uuid.uuid4()
+    await harness.pub.publish(referral(rc.ReferralSent, ref, uuid.uuid4()), str(ref))
+
+    async def arrived() -> bool:
+        return len(receiver.requests) >= 1
+
+    await eventually(arrived)
+    assert receiver.requests[0]["headers"]["host"] == f"localhost:{port}"
+    log = (await harness.get("admin.rwanga", f"/v1/webhooks/{endpoint['id']}/deliveries")).json()
+    assert log[0]["log"][0]["address"] == "127.0.0.1"
+
+    # Private addresses now refused (production's setting): the check runs again at delivery, on the
+    # address resolved for the connection, so the endpoint registered earlier gets nothing.
+    harness.app.state.settings.webhook_allow_private = False
+    ref = uuid.uuid4()
+    await harness.pub.publish(referral(rc.ReferralSent, ref, uuid.uuid4()), str(ref))
+
+    async def refused() -> bool:
+        log = (await harness.get("admin.rwanga", f"/v1/webhooks/{endpoint['id']}/deliveries")).json()
+        return any(d["last_error"] and d["last_error"].startswith("refused") for d in log)
+
+    await eventually(refused)
+    assert len(receiver.requests) == 1
+    # Loopback by any spelling; and a name that is not "localhost" but resolves to loopback (this
+    # machine's own name, where it does) is refused by the address it resolves to.
+    for url in (f"http://localhost.:{port}/h", f"http://127.0.0.1:{port}/h", f"http://[::1]:{port}/h"):
+        with pytest.raises(urls.UnsafeUrl):
+            await urls.pin(url, allow_private=False)
+    loopback_name = socket.gethostname()
+    resolved = {info[4][0] for info in socket.getaddrinfo(loopback_name, None)}
+    if resolved and all(ipaddress.ip_address(a).is_loopback for a in resolved):
+        with pytest.raises(urls.UnsafeUrl, match="private"):
+            await urls.pin(f"http://{loopback_name}:{port}/h", allow_private=False)
+    r = await harness.post("admin.rwanga", "/v1/webhooks", json={"url": named, "event_types": [SENT]})
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/url"

@@ -16,6 +16,8 @@ from services.notifications.webhooks.schemas import (
     EndpointIn,
     EndpointOut,
     EndpointPatch,
+    RotateIn,
+    SecretRotated,
 )
 from shared.auth import Principal, authenticated_router, require_roles
 from shared.db import SessionDep
@@ -47,6 +49,28 @@ async def update(
     endpoint_id: uuid.UUID, body: EndpointPatch, request: Request, principal: Admin, session: Session
 ) -> dict[str, Any]:
     return await service.update(session, request.app.state.settings, principal, endpoint_id, body)
+
+
+@router.post(
+    "/{endpoint_id}/secret/rotate",
+    response_model=SecretRotated,
+    summary="Rotate the signing secret (new secret shown once; the old one also signs for a grace period)",
+)
+async def rotate_secret(
+    endpoint_id: uuid.UUID,
+    request: Request,
+    principal: Admin,
+    session: Session,
+    body: RotateIn | None = None,
+) -> dict[str, Any]:
+    return await service.rotate_secret(
+        session,
+        request.app.state.settings,
+        principal,
+        endpoint_id,
+        body or RotateIn(),
+        request.app.state.clock.now(),
+    )
 
 
 @router.delete("/{endpoint_id}", status_code=204, response_class=Response)

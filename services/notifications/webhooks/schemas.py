@@ -47,10 +47,25 @@ class EndpointOut(BaseModel):
     consecutive_failures: int
     disabled_at: datetime | None
     created_at: datetime
+    secret_rotated_at: datetime | None = None
+    # Until then deliveries carry two signatures: by the current secret and by the previous one.
+    previous_secret_expires_at: datetime | None = None
 
 
 class EndpointCreated(EndpointOut):
     # Shown once: the receiver verifies signatures with it (standardwebhooks.Webhook(secret).verify).
+    secret: str
+
+
+class RotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"grace_hours": 24}]})
+
+    # How long the previous secret keeps signing too; the service's setting when absent.
+    grace_hours: float | None = Field(default=None, ge=0, le=720)
+
+
+class SecretRotated(EndpointOut):
+    # The new secret, shown once. Receivers verify with either secret until the grace period ends.
     secret: str
 
 
@@ -59,6 +74,8 @@ class AttemptOut(BaseModel):
     status_code: int | None
     error: str | None
     duration_ms: int
+    # The address connected to (checked against the private-address rule just before).
+    address: str | None = None
 
 
 class DeliveryOut(BaseModel):

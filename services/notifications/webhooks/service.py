@@ -13,7 +13,7 @@ from services.notifications.recipients import WEBHOOK_EVENT_TYPES
 from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks import secrets, urls
 from services.notifications.webhooks.models import PENDING, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from services.notifications.webhooks.schemas import EndpointIn, EndpointPatch
+from services.notifications.webhooks.schemas import EndpointIn, EndpointPatch, RotateIn
 from shared.auth import Principal
 from shared.errors import Forbidden, InvalidField, NotFound
 
@@ -44,11 +44,14 @@ def _check_types(types: list[str]) -> list[str]:
     return sorted(set(types))
 
 
+_SECRET_COLUMNS = ("secret_encrypted", "previous_secret_encrypted")
+
+
 def endpoint_out(e: WebhookEndpoint) -> dict[str, Any]:
     return {
         c.key: getattr(e, c.key)
         for c in sa.inspect(WebhookEndpoint).column_attrs
-        if c.key != "secret_encrypted"
+        if c.key not in _SECRET_COLUMNS
     }
 
 
@@ -115,6 +118,28 @@ async def update(
     return endpoint_out(endpoint)
 
 
+async def rotate_secret(
+    session: AsyncSession,
+    settings: NotificationsSettings,
+    principal: Principal,
+    endpoint_id: uuid.UUID,
+    body: RotateIn,
+    now: datetime,
+) -> dict[str, Any]:
+    """A new signing secret; the current one becomes the previous and keeps signing for the grace
+    period (Standard Webhooks allows several signatures), so a receiver can switch without a gap.
+    A rotation during a grace period ends that one: at most two secrets sign at once."""
+    endpoint = await get_own(session, principal, endpoint_id)
+    grace = settings.webhook_secret_grace_h if body.grace_hours is None else body.grace_hours
+    secret = secrets.new_secret()
+    endpoint.previous_secret_encrypted = endpoint.secret_encrypted if grace > 0 else None
+    endpoint.previous_secret_expires_at = now + timedelta(hours=grace) if grace > 0 else None
+    endpoint.secret_encrypted = secrets.encrypt(settings.webhook_secret_key, secret)
+    endpoint.secret_rotated_at = now
+    await session.flush()
+    return {**endpoint_out(endpoint), "secret": secret}
+
+
 async def delete(session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID) -> None:
     endpoint = await get_own(session, principal, endpoint_id)
     await session.delete(endpoint)
@@ -161,6 +186,7 @@ async def deliveries(
                 "status_code": a.status_code,
                 "error": a.error,
                 "duration_ms": a.duration_ms,
+                "address": (a.detail or {}).get("address"),
             }
             for a in log.get(d.id, [])
         ]

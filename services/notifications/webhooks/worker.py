@@ -1,5 +1,9 @@
 """Sends due webhook deliveries, signed per Standard Webhooks, with backoff, jitter and a give-up time.
 
+Each attempt resolves the endpoint's name once and connects to the address it checked (see
+``urls.pin``). During a secret rotation's grace period every delivery carries two signatures,
+by the new and the previous secret, so a receiver verifies with whichever it holds.
+
 A delivery is leased (its next attempt pushed ahead) before the HTTP call and settled after it, in
 short transactions. A failure schedules the next attempt after an exponential delay with full jitter
 until ``give_up_at`` (24 h by default); the endpoint's consecutive failures grow, and at the limit
@@ -65,7 +69,13 @@ class WebhookWorker:
         async with self.sessionmaker() as session, session.begin():
             rows = (
                 await session.execute(
-                    sa.select(WebhookDelivery, WebhookEndpoint.url, WebhookEndpoint.secret_encrypted)
+                    sa.select(
+                        WebhookDelivery,
+                        WebhookEndpoint.url,
+                        WebhookEndpoint.secret_encrypted,
+                        WebhookEndpoint.previous_secret_encrypted,
+                        WebhookEndpoint.previous_secret_expires_at,
+                    )
                     .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
                     .where(
                         WebhookDelivery.status == PENDING,
@@ -77,31 +87,41 @@ class WebhookWorker:
                     .with_for_update(of=WebhookDelivery, skip_locked=True)
                 )
             ).all()
-            for delivery, _, _ in rows:
-                delivery.next_attempt_at = now + lease
-        for delivery, url, secret in rows:
-            await self._attempt(delivery, url, secrets.decrypt(self.settings.webhook_secret_key, secret))
+            for row in rows:
+                row[0].next_attempt_at = now + lease
+        key = self.settings.webhook_secret_key
+        for delivery, url, secret, previous, previous_until in rows:
+            keys = [secrets.decrypt(key, secret)]
+            if previous and previous_until and previous_until > now:
+                keys.append(secrets.decrypt(key, previous))  # a rotation's grace period
+            await self._attempt(delivery, url, keys)
         return len(rows)
 
-    async def _attempt(self, delivery: WebhookDelivery, url: str, secret: str) -> None:
+    async def _attempt(self, delivery: WebhookDelivery, url: str, keys: list[str]) -> None:
         started = time.monotonic()
         status_code: int | None = None
         error: str | None = None
+        detail: dict[str, str] = {}
         try:
-            await urls.check(url, allow_private=self.settings.webhook_allow_private)
+            # Resolve once, check, and connect to exactly the address checked (no DNS rebinding).
+            target = await urls.pin(url, allow_private=self.settings.webhook_allow_private)
+            detail["address"] = target.address
             # The signature timestamp is wall-clock time: receivers check it against theirs.
             stamp = datetime.fromtimestamp(int(time.time()), tz=UTC)
-            signature = Webhook(secret).sign(delivery.event_id, stamp, delivery.payload)
+            # Standard Webhooks: space-separated signatures; a receiver accepts any one it can verify.
+            signature = " ".join(Webhook(k).sign(delivery.event_id, stamp, delivery.payload) for k in keys)
             response = await self.http.post(
-                url,
+                target.url,
                 content=delivery.payload.encode(),
                 headers={
+                    "host": target.host_header,
                     "content-type": "application/json",
                     "webhook-id": delivery.event_id,
                     "webhook-timestamp": str(int(stamp.timestamp())),
                     "webhook-signature": signature,
                     "user-agent": "Hawkari-Webhooks/1",
                 },
+                extensions={"sni_hostname": target.sni_hostname} if target.sni_hostname else None,
             )
             status_code = response.status_code
             if not 200 <= status_code < 300:
@@ -111,10 +131,15 @@ class WebhookWorker:
         except httpx.HTTPError as exc:
             error = exc.__class__.__name__
         duration_ms = int((time.monotonic() - started) * 1000)
-        await self._settle(delivery, status_code, error, duration_ms)
+        await self._settle(delivery, status_code, error, duration_ms, detail)
 
     async def _settle(
-        self, delivery: WebhookDelivery, status_code: int | None, error: str | None, ms: int
+        self,
+        delivery: WebhookDelivery,
+        status_code: int | None,
+        error: str | None,
+        ms: int,
+        detail: dict[str, str],
     ) -> None:
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
@@ -125,6 +150,7 @@ class WebhookWorker:
                     status_code=status_code,
                     error=error,
                     duration_ms=ms,
+                    detail=detail,
                 )
             )
             attempts = delivery.attempts + 1
