@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -110,7 +111,10 @@ def load(data_dir: Path, urls: dict[str, str] | None = None) -> Deployment:
                 error=error,
                 database_url=settings.database_url if settings is not None and has_db else None,
                 base_url=(
-                    (urls or {}).get(spec.name) or (settings.public_url if settings is not None else spec.url)
+                    (urls or {}).get(spec.name)
+                    or (
+                        settings.public_url if settings is not None else overrides.get("public_url", spec.url)
+                    )
                 ).rstrip("/"),
             )
         )
@@ -206,24 +210,46 @@ async def _database(view: ServiceView) -> list[Finding]:
     return found
 
 
+async def _tcp_reason(url: str) -> str | None:
+    """Why a TCP connection to the first server of a NATS URL fails, in words; None if it opens."""
+    parsed = urlsplit(url.split(",")[0].strip())
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(parsed.hostname or "127.0.0.1", parsed.port or 4222), TIMEOUT_S
+        )
+    except ConnectionRefusedError:
+        return "connection refused"
+    except TimeoutError:
+        return "no answer"
+    except OSError as exc:
+        return exc.strerror or exc.__class__.__name__
+    writer.close()
+    return None
+
+
 async def _nats(deployment: Deployment) -> list[Finding]:
     async def quiet(_: Exception) -> None:
         return None
 
     try:
-        client = await nats.connect(
-            deployment.nats_url,
-            connect_timeout=TIMEOUT_S,
-            max_reconnect_attempts=0,
-            allow_reconnect=False,
-            error_cb=quiet,
+        # nats-py keeps retrying a refused first connection despite allow_reconnect=False.
+        client = await asyncio.wait_for(
+            nats.connect(
+                deployment.nats_url,
+                connect_timeout=TIMEOUT_S,
+                max_reconnect_attempts=0,
+                allow_reconnect=False,
+                error_cb=quiet,
+            ),
+            TIMEOUT_S,
         )
     except Exception as exc:
+        reason = await _tcp_reason(deployment.nats_url) or exc.__class__.__name__
         return [
             Finding(
                 "nats",
                 False,
-                f"NATS at {deployment.nats_url} cannot be reached ({exc.__class__.__name__}); "
+                f"NATS at {deployment.nats_url} cannot be reached ({reason}); "
                 "no event moves between services until it is back.",
             )
         ]
