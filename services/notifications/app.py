@@ -14,6 +14,7 @@ from services.notifications import models  # noqa: F401 - registers every table
 from services.notifications.clock import Clock
 from services.notifications.consumers import ReferralNotifier
 from services.notifications.db import dead_letter, inbox
+from services.notifications.dead_letters import redact_dead_letter
 from services.notifications.directory.consumer import apply_registry_event
 from services.notifications.email.worker import EmailWorker
 from services.notifications.inbox.live import LiveHub
@@ -40,6 +41,8 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
             "dead_letter": dead_letter,
             "nats": app.state.nats,
             "batch": settings.consumer_batch,
+            "max_deliver": settings.consumer_max_deliver,
+            "redact_dead_letter": redact_dead_letter,
         }
         return [
             Consumer(

@@ -33,6 +33,8 @@ class NotificationsSettings(ServiceSettings):
     consumer_batch: int = Field(default=1, ge=1)
     # Pullers on the referrals stream handling messages at once (order does not matter here).
     consumer_concurrency: int = Field(default=8, ge=1, le=64)
+    # Deliveries of a failing event before it is written to ``dead_letter`` (and terminated).
+    consumer_max_deliver: int = Field(default=5, ge=1, le=20)
     run_workers: bool = True
 
     # Email.
