@@ -36,6 +36,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from pyinstrument import Profiler
 
 from deploy.devidp.testing import issuer_of, password_token, running_idp
 from services.coordination.app import create_app
@@ -97,10 +98,13 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("coverage", "/v1/coverage", {}),
     ("coverage: funder + governorate", "/v1/coverage", {"funder": "SE", "governorate": "IQ-AR"}),
     ("coverage: district × dimension", "/v1/coverage", {"level": "district", "group": "dimension"}),
-    ("overlap", "/v1/overlap", {}),
+    ("overlap (first page of 50)", "/v1/overlap", {}),
+    ("overlap: every overlap (limit 1000)", "/v1/overlap", {"limit": "1000"}),
+    ("overlap: cash by governorate", "/v1/overlap/cash", {}),
     ("gaps: declines", "/v1/gaps/declines", {}),
     ("gaps: declines, one quarter", "/v1/gaps/declines", {"from": "2025-04-01", "to": "2025-06-30"}),
     ("gaps: supply", "/v1/gaps/supply", {}),
+    ("gaps: needs", "/v1/gaps/needs", {}),
     ("funnel by governorate", "/v1/funnel", {"by": "governorate"}),
     ("funnel by programme", "/v1/funnel", {"by": "programme"}),
     ("funnel by funder", "/v1/funnel", {"by": "funder"}),
@@ -112,9 +116,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
         {"by": "governorate", "from": "2025-04-01", "to": "2025-06-30"},
     ),
     ("outcomes by programme", "/v1/outcomes", {"by": "programme"}),
+    ("outcomes by bundle", "/v1/outcomes", {"by": "bundle"}),
     ("demographics", "/v1/demographics", {"by": "governorate", "measure": "referrals"}),
     ("timeline", "/v1/timeline", {}),
     ("export: funnel by provider (csv)", "/v1/funnel", {"by": "provider", "format": "csv"}),
+    ("export: overlap, every overlap (csv)", "/v1/overlap", {"format": "csv"}),
 ]
 
 
@@ -224,12 +230,13 @@ async def load_events(conn: asyncpg.Connection, referrals: int) -> int:
               [1 + abs((h2 / 7) % 4)::int] AS return_type,
             (ARRAY['female','male','male','undisclosed'])[1 + abs((h2 / 29) % 4)::int] AS gender,
             (ARRAY['0-17','18-24','25-34','35-49','50-64','65+'])[1 + abs((h2 / 113) % 6)::int] AS age_band,
-            abs(h2 % 100)::int AS fate
+            abs(h2 % 100)::int AS fate,
+            abs((h2 / 7919) % 1000)::int AS h3
           FROM r
         )
         SELECT d.month, d.governorate, d.term, pr.id::text AS programme,
                array_to_string(pr.funder_countries, '+') AS funder,
-               o.id::text AS provider, d.return_type, d.gender, d.age_band, s.stage, s.reason
+               o.id::text AS provider, d.return_type, d.gender, d.age_band, s.stage, s.reason, d.h3
         FROM d
         JOIN LATERAL (SELECT id, funder_countries FROM programme ORDER BY name OFFSET d.p LIMIT 1) pr ON true
         JOIN LATERAL (SELECT id FROM organization WHERE kind = 'ngo' ORDER BY name
@@ -278,17 +285,86 @@ async def load_events(conn: asyncpg.Connection, referrals: int) -> int:
         referrals * 6 // 10,
         GOVS,
     )
+    # Time to accept: an hour bin per accepted referral (skewed to the first days).
     await conn.execute(
         """
-        INSERT INTO followup_tally
-        SELECT make_date(2025, 1 + abs(h % 12)::int, 1), ($2::text[])[1 + abs((h / 12) % 19)::int],
-               (SELECT id::text FROM programme ORDER BY name OFFSET abs((h / 228) % 40) LIMIT 1),
-               (ARRAY['voluntary_assisted','forced'])[1 + abs((h / 9120) % 2)::int],
-               (ARRAY['baseline','month_3','month_6','month_12'])[1 + abs((h / 18240) % 4)::int],
-               count(*), count(*), sum(abs(h % 100) / 100.0), count(*), sum(abs(h % 77) / 77.0), 0, 0
-        FROM (SELECT hashint8(i * 131) h FROM generate_series(1, $1::bigint) i) c GROUP BY 1, 2, 3, 4, 5
+        INSERT INTO accept_time_tally
+        SELECT month, governorate, programme, funder, provider, return_type,
+               least(16, floor(ln(1 + h3 / 8.0) * 2.6))::int, count(*)
+        FROM bench_raw_event WHERE stage = 'accepted' GROUP BY 1, 2, 3, 4, 5, 6, 7
+        """
+    )
+    # Cash overlaps: 5 % of referrals sent/accepted overlap in 'cash', 1 % in 'top_up'.
+    await conn.execute(
+        """
+        INSERT INTO cash_overlap_tally
+        SELECT month, governorate, programme, funder, k.kind, stage, count(*)
+        FROM bench_raw_event CROSS JOIN LATERAL (VALUES ('cash'), ('top_up')) k(kind)
+        WHERE stage IN ('sent', 'accepted')
+          AND ((k.kind = 'cash' AND h3 % 20 = 0) OR (k.kind = 'top_up' AND h3 % 100 = 1))
+        GROUP BY 1, 2, 3, 4, 5, 6
+        """
+    )
+    # Follow-ups (30 % of referrals' worth): 0, 1 or 2 programmes and terms in the case's bundle.
+    await conn.execute(
+        """
+        CREATE UNLOGGED TABLE bench_followup AS
+        SELECT make_date(2025, 1 + abs(h % 12)::int, 1) AS month,
+               ($2::text[])[1 + abs((h / 12) % 19)::int] AS governorate,
+               (ARRAY['voluntary_assisted','forced'])[1 + abs((h / 9120) % 2)::int] AS return_type,
+               (ARRAY['baseline','month_3','month_6','month_12'])[1 + abs((h / 18240) % 4)::int] AS timepoint,
+               abs((h / 7) % 3)::int AS n, ($3::text[])[1 + abs((h / 228) % 40)::int] AS p1,
+               ($3::text[])[1 + abs((h / 31) % 40)::int] AS p2,
+               ($4::text[])[1 + abs((h / 11) % 13)::int] AS t1,
+               ($4::text[])[1 + abs((h / 17) % 13)::int] AS t2,
+               abs(h % 100) / 100.0 AS economic, abs(h % 77) / 77.0 AS social
+        FROM (SELECT hashint8(i * 131) h FROM generate_series(1, $1::bigint) i) c
         """,
         referrals * 3 // 10,
+        GOVS,
+        [uid("prog", str(p)) for p in range(PROGRAMMES)],
+        [c for c, _ in TERMS],
+    )
+    await conn.execute(
+        """
+        INSERT INTO followup_tally (month, governorate, programme, return_type, timepoint, bundle, count,
+                                    economic_n, economic_sum, social_n, social_sum, psychosocial_n,
+                                    psychosocial_sum)
+        SELECT month, governorate, '', return_type, timepoint,
+               CASE n WHEN 0 THEN '' WHEN 1 THEN t1
+                      ELSE array_to_string(
+                          ARRAY(SELECT DISTINCT x FROM unnest(ARRAY[t1, t2]) x ORDER BY 1), '+')
+               END,
+               count(*), count(*), sum(economic), count(*), sum(social), 0, 0
+        FROM bench_followup GROUP BY 1, 2, 3, 4, 5, 6
+        """
+    )
+    await conn.execute(
+        """
+        INSERT INTO followup_programme_tally
+        SELECT month, p, timepoint, count(*), count(*), sum(economic), count(*), sum(social), 0, 0
+        FROM bench_followup CROSS JOIN LATERAL unnest(
+            CASE n WHEN 0 THEN ARRAY[''] WHEN 1 THEN ARRAY[p1]
+                   ELSE ARRAY(SELECT DISTINCT x FROM unnest(ARRAY[p1, p2]) x) END) p
+        GROUP BY 1, 2, 3
+        """
+    )
+    # Needs assessments (60 % of referrals' worth): a need in a dimension 3 times in 4; unmet 1 in 5.
+    await conn.execute(
+        """
+        INSERT INTO needs_tally
+        SELECT month, governorate, return_type, d.dim, s.stage, count(*)
+        FROM (SELECT make_date(2025, 1 + abs(h % 12)::int, 1) AS month,
+                     ($2::text[])[1 + abs((h / 12) % 19)::int] AS governorate,
+                     (ARRAY['voluntary_assisted','forced','self_initiated','return_migration_with_permit'])
+                       [1 + abs((h / 300) % 4)::int] AS return_type, h
+              FROM (SELECT hashint8(i * 97) h FROM generate_series(1, $1::bigint) i) c) x
+        CROSS JOIN LATERAL (VALUES ('economic', 0), ('social', 1), ('psychosocial', 2)) d(dim, n)
+        CROSS JOIN LATERAL (VALUES ('need_assessed'), ('need_unmet')) s(stage)
+        WHERE abs((h / (7 + d.n)) % 4) >= 1 AND (s.stage = 'need_assessed' OR abs((h / (31 + d.n)) % 5) = 0)
+        GROUP BY 1, 2, 3, 4, 5
+        """,
+        referrals * 6 // 10,
         GOVS,
     )
     await conn.execute("UPDATE read_model_state SET generation = generation + 1")
@@ -296,8 +372,28 @@ async def load_events(conn: asyncpg.Connection, referrals: int) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM bench_raw_event"))
 
 
-async def naive(conn: asyncpg.Connection, label: str, k: int = 5) -> None:
-    """The same answer straight from raw rows per request (primary suppression only)."""
+async def naive(conn: asyncpg.Connection, label: str, k: int = 5) -> bool:
+    """The same answer straight from raw rows per request (primary suppression only). False where
+    the bench keeps no raw rows for it (needs assessments are generated straight into the tally)."""
+    if label.startswith("gaps: needs"):
+        return False
+    if label.startswith("overlap: cash"):
+        await conn.fetch(
+            """
+            SELECT governorate, k.kind, stage, count(*) FROM bench_raw_event
+            CROSS JOIN LATERAL (VALUES ('cash'), ('top_up')) k(kind)
+            WHERE stage IN ('sent', 'accepted')
+              AND ((k.kind = 'cash' AND h3 % 20 = 0) OR (k.kind = 'top_up' AND h3 % 100 = 1))
+            GROUP BY 1, 2, 3
+            """
+        )
+        return True
+    if label.startswith("outcomes by bundle"):
+        await conn.fetch(
+            "SELECT n, least(t1, t2), greatest(t1, t2), timepoint, count(*), avg(economic), avg(social) "
+            "FROM bench_followup GROUP BY 1, 2, 3, 4"
+        )
+        return True
     if label.startswith("coverage"):
         await conn.fetch(
             """
@@ -309,7 +405,7 @@ async def naive(conn: asyncpg.Connection, label: str, k: int = 5) -> None:
             WHERE s.active GROUP BY 1, 2
             """
         )
-        return
+        return True
     if label.startswith("overlap"):
         await conn.fetch(
             """
@@ -328,7 +424,7 @@ async def naive(conn: asyncpg.Connection, label: str, k: int = 5) -> None:
             LEFT JOIN sent ON sent.governorate = c.gov AND sent.term = c.t AND sent.programme = c.pid
             """
         )
-        return
+        return True
     group = {
         "funnel by programme": "programme",
         "funnel by funder": "funder",
@@ -344,6 +440,7 @@ async def naive(conn: asyncpg.Connection, label: str, k: int = 5) -> None:
         f"GROUP BY {group}, stage, reason"
     )
     _ = [None if 0 < r[-1] < k else r[-1] for r in rows]
+    return True
 
 
 def pct(values: list[float], q: float) -> float:
@@ -351,7 +448,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def run(referrals: int, requests: int, naive_runs: int = 3, only: str | None = None) -> dict[str, Any]:
+async def run(
+    referrals: int, requests: int, naive_runs: int = 3, only: str | None = None, profile: bool = False
+) -> dict[str, Any]:
     with start_test_servers() as servers, running_idp(Path(__import__("tempfile").mkdtemp())) as idp:
         url = await servers.create_database("bench_coord")
         await asyncio.to_thread(upgrade, MIGRATIONS, url)
@@ -369,7 +468,17 @@ async def run(referrals: int, requests: int, naive_runs: int = 3, only: str | No
         load_s = time.monotonic() - t0
         counts = {
             t: await conn.fetchval(f"SELECT count(*) FROM {t}")  # noqa: S608
-            for t in ("service", "service_cell", "referral_tally", "people_tally", "followup_tally")
+            for t in (
+                "service",
+                "service_cell",
+                "referral_tally",
+                "people_tally",
+                "followup_tally",
+                "followup_programme_tally",
+                "accept_time_tally",
+                "cash_overlap_tally",
+                "needs_tally",
+            )
         }
         print(f"loaded {events} events in {load_s:.0f}s: {counts}", flush=True)
         token = await password_token(idp, "funder.se")
@@ -394,10 +503,16 @@ async def run(referrals: int, requests: int, naive_runs: int = 3, only: str | No
                 timeout=900,
                 headers={"Authorization": f"Bearer {token}"},
             ) as http:
+                profiler = Profiler(async_mode="enabled") if profile else None
+                if profiler:
+                    profiler.start()
                 t = time.monotonic()
                 r = await http.get("/v1/funnel")
                 r.raise_for_status()
                 cold_ms = (time.monotonic() - t) * 1000
+                if profiler:
+                    profiler.stop()
+                    print(profiler.output_text(unicode=False, color=False, show_all=False), flush=True)
                 snapshot = (await app.state.snapshots.get()).published
                 print(
                     f"cold snapshot {cold_ms:.0f} ms; {len(snapshot.values)} cells, "
@@ -410,11 +525,17 @@ async def run(referrals: int, requests: int, naive_runs: int = 3, only: str | No
                     # Every request computes its view: a unique (ignored) parameter defeats the
                     # snapshot's response cache. Then the same question again, from that cache.
                     lat = []
+                    profiler = Profiler(async_mode="enabled") if profile else None
+                    if profiler:
+                        profiler.start()
                     for i in range(requests):
                         t = time.monotonic()
                         r = await http.get(path, params={**params, "_bench": str(i)})
                         lat.append((time.monotonic() - t) * 1000)
                         assert r.status_code == 200, r.text
+                    if profiler:
+                        profiler.stop()
+                        print(profiler.output_text(unicode=False, color=False, show_all=False), flush=True)
                     cached = []
                     for _ in range(requests):
                         t = time.monotonic()
@@ -423,7 +544,8 @@ async def run(referrals: int, requests: int, naive_runs: int = 3, only: str | No
                     naive_lat = []
                     for _ in range(0 if path == "/healthz" else naive_runs):
                         t = time.monotonic()
-                        await naive(conn, label)
+                        if not await naive(conn, label):
+                            break
                         naive_lat.append((time.monotonic() - t) * 1000)
                     p50, p95 = statistics.median(lat), pct(lat, 0.95)
                     results[label] = {
@@ -473,18 +595,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--naive-runs", type=int, default=2)
     parser.add_argument("--only", help="run only endpoints whose label contains this")
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--profile", action="store_true", help="pyinstrument: the cold build and each endpoint"
+    )
+    parser.add_argument("--no-write", action="store_true", help="leave bench/results alone (trial runs)")
     args = parser.parse_args()
-    if args.profile:
-        import cProfile
-        import pstats
-
-        prof = cProfile.Profile()
-        prof.enable()
-    out = asyncio.run(run(args.referrals, args.requests, args.naive_runs, args.only))
-    if args.profile:
-        prof.disable()
-        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+    out = asyncio.run(run(args.referrals, args.requests, args.naive_runs, args.only, args.profile))
+    if args.no_write:
+        return
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {RESULTS}")

@@ -26,8 +26,15 @@ def create_app(settings: CoordinationSettings | None = None) -> FastAPI:
 
     async def start(app: FastAPI) -> None:
         app.state.snapshots = SnapshotCache(
-            app.state.engine, settings.default_k, settings.snapshot_max_age_s, settings.audit_limit
+            app.state.engine,
+            settings.default_k,
+            settings.snapshot_max_age_s,
+            settings.audit_limit,
+            settings.snapshot_max_stale_s,
         )
+
+    async def stop(app: FastAPI) -> None:
+        await app.state.snapshots.close()
 
     return create_service_app(
         ServiceDefinition(
@@ -42,6 +49,7 @@ def create_app(settings: CoordinationSettings | None = None) -> FastAPI:
             routers=[dashboards_router],
             consumers=consumers,
             on_startup=[start],
+            on_shutdown=[stop],
             run_workers=settings.run_workers,
         )
     )

@@ -29,6 +29,10 @@ class CoordinationSettings(ServiceSettings):
     # How old the suppressed snapshot of the counts may be before a request rebuilds it, in
     # seconds. Dashboards are read far more often than they must be to-the-second; 0 = always fresh.
     snapshot_max_age_s: float = Field(default=30.0, ge=0)
+    # A snapshot behind the read model but younger than this answers at once while a new one is
+    # built in the background (stale-while-revalidate); older, or a changed k, makes the request
+    # wait for the build. 0 = never answer from a stale snapshot.
+    snapshot_max_stale_s: float = Field(default=600.0, ge=0)
     # Above this many suppressed cells the exact disclosure audit (see suppression.py) is skipped
     # and the answers say so; line rules still apply.
     audit_limit: int = Field(default=20_000, ge=0)

@@ -135,14 +135,21 @@ def build(
     for spec, rows in cubes:
         idx = [INDEX[d] for d in spec.line_dims]
         local: dict[Key, int] = defaultdict(int)
+        # Every combination of "keep" / "*" over the line dimensions a cell has a value in: the
+        # positions to blank, listed once per set of such dimensions.
+        blanks: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
         for finest, count in rows:
-            # Every combination of "keep" / "*" over the line dimensions this cell has a value in.
-            varied = [i for i in idx if finest[i] != ALL]
-            for mask in range(1 << len(varied)):
+            varied = tuple(i for i in idx if finest[i] != ALL)
+            subsets = blanks.get(varied)
+            if subsets is None:
+                subsets = blanks[varied] = [
+                    tuple(i for bit, i in enumerate(varied) if mask >> bit & 1)
+                    for mask in range(1 << len(varied))
+                ]
+            for subset in subsets:
                 cell = list(finest)
-                for bit, i in enumerate(varied):
-                    if mask >> bit & 1:
-                        cell[i] = ALL
+                for i in subset:
+                    cell[i] = ALL
                 local[tuple(cell)] += count
         for cell, count in local.items():
             previous = pub.values.get(cell)

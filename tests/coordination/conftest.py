@@ -281,6 +281,21 @@ class Ref:
         return datetime(int(y), int(m), 15, 12, tzinfo=UTC)
 
 
+def referrals(n: int, **kw: object) -> list[Ref]:
+    """n referral events in Erbil's cash grants (se-cash, Rwanga), unless ``kw`` says otherwise."""
+    base: dict[str, object] = {
+        "stage": "sent",
+        "governorate": "IQ-AR",
+        "term": "cash-grant",
+        "programme": "se-cash",
+        "funders": ["SE"],
+        "provider": RWANGA,
+        "return_type": "voluntary_assisted",
+        "month": "2025-03",
+    }
+    return [Ref(**{**base, **kw}) for _ in range(n)]  # type: ignore[arg-type]
+
+
 @dataclass
 class Harness:
     app: FastAPI
@@ -366,6 +381,7 @@ def make_settings(
             "referrals_consumer": f"co-ref-{tag}",
             "registry_consumer": f"co-reg-{tag}",
             "snapshot_max_age_s": 0,
+            "snapshot_max_stale_s": 0,
             **overrides,
         }
     )

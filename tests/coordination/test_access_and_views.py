@@ -9,11 +9,10 @@ import pytest
 from services.coordination.dashboards.service import GOVERNORATES
 from tests.coordination.conftest import (
     ETTC,
-    RWANGA,
     Harness,
-    Ref,
     demo_directory,
     programme,
+    referrals,
     service,
     tid,
 )
@@ -166,20 +165,6 @@ async def test_overlap_rules(harness: Harness) -> None:
     body = await harness.json("/v1/overlap", funder="DK")
     assert body["rows"][0]["funders"] == ["DK", "NO", "SE"]
     assert (await harness.json("/v1/overlap", governorate="IQ-BG"))["rows"] == []
-
-
-def referrals(n: int, **kw: object) -> list[Ref]:
-    base: dict[str, object] = {
-        "stage": "sent",
-        "governorate": "IQ-AR",
-        "term": "cash-grant",
-        "programme": "se-cash",
-        "funders": ["SE"],
-        "provider": RWANGA,
-        "return_type": "voluntary_assisted",
-        "month": "2025-03",
-    }
-    return [Ref(**{**base, **kw}) for _ in range(n)]  # type: ignore[arg-type]
 
 
 async def test_funnel_counts_transitions_and_suppresses_small_cells(harness: Harness) -> None:

@@ -7,16 +7,19 @@ import uuid
 from datetime import UTC, date, datetime
 
 from shared.contracts import referrals as rc
+from shared.testing import RunningServers
 from tests.coordination.conftest import (
     ETTC,
     MRC_ERBIL,
-    RWANGA,
     Harness,
     Ref,
     demo_directory,
     location,
+    make_settings,
     organization,
     programme,
+    referrals,
+    serve,
     service,
     tid,
 )
@@ -25,17 +28,7 @@ AT = datetime(2025, 3, 15, 12, tzinfo=UTC)
 
 
 def refs(n: int, **kw: object) -> list[Ref]:
-    base: dict[str, object] = {
-        "stage": "accepted",
-        "governorate": "IQ-AR",
-        "term": "cash-grant",
-        "programme": "se-cash",
-        "funders": ["SE"],
-        "provider": RWANGA,
-        "return_type": "voluntary_assisted",
-        "month": "2025-03",
-    }
-    return [Ref(**{**base, **kw}) for _ in range(n)]  # type: ignore[arg-type]
+    return referrals(n, **{"stage": "accepted", **kw})
 
 
 def dims(gov: str, return_type: str = "voluntary_assisted") -> rc.Dimensions:
@@ -255,3 +248,25 @@ async def test_overlap_is_ranked_in_pages_with_a_cursor(harness: Harness) -> Non
         assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "#query/cursor"
     r = await harness.get("funder.se", "/v1/overlap", limit=0)
     assert r.status_code == 422
+
+
+async def test_a_stale_snapshot_answers_at_once_while_the_next_is_built(
+    coordination_db: str, servers: RunningServers, idp_url: str, tokens: dict[str, str]
+) -> None:
+    settings = make_settings(coordination_db, servers, idp_url, snapshot_max_stale_s=600)
+    async with serve(settings, tokens) as h:
+        await h.directory(*demo_directory())
+        await h.refs(referrals(6))
+        cache = h.app.state.snapshots
+        assert (await h.json("/v1/funnel"))["rows"][-1]["sent"] == 6  # the first build: waited for
+        builds = cache.builds
+        await h.refs(referrals(7))
+        # Behind the read model: answered from the previous snapshot, a new one is being built.
+        assert (await h.json("/v1/funnel"))["rows"][-1]["sent"] == 6
+        await cache.refreshed()
+        assert cache.builds == builds + 1
+        assert (await h.json("/v1/funnel"))["rows"][-1]["sent"] == 13
+        # A new k is never answered from a snapshot suppressed with the old one.
+        r = await h.http.put("/v1/suppression", json={"k": 14}, headers=h.auth("steering.noraq"))
+        assert r.status_code == 200
+        assert (await h.json("/v1/funnel"))["rows"][-1]["sent"] is None

@@ -30,6 +30,24 @@ class ProgrammeInfo:
 
 
 @dataclass
+class CoverageCell:
+    services: set[str] = field(default_factory=set)
+    providers: set[str] = field(default_factory=set)
+    open_places: int | None = None
+    services_with_capacity: int = 0
+    programmes: set[str] = field(default_factory=set)
+    # Its rendered row (but the caller's own programmes) and programmes per funder country, kept
+    # once rendered (service.coverage_view).
+    row: dict[str, Any] | None = None
+    own_by_country: dict[str, int] = field(default_factory=dict)
+
+
+CellKey = tuple[str, str, str]
+LEVELS = ("governorate", "district")
+GROUPS = ("term", "dimension")
+
+
+@dataclass
 class Directory:
     programmes: dict[str, ProgrammeInfo] = field(default_factory=dict)
     organizations: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -45,6 +63,8 @@ class Directory:
     service_programmes: dict[str, frozenset[str]] = field(default_factory=dict)
     # (governorate, term, programme id) -> services that programme funds there
     funded_cells: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    # (level, group) -> the coverage cells with no programme filter, made once per snapshot.
+    coverage: dict[tuple[str, str], dict[CellKey, CoverageCell]] = field(default_factory=dict)
 
 
 async def load_directory(conn: AsyncConnection) -> Directory:
@@ -141,16 +161,10 @@ async def load_directory(conn: AsyncConnection) -> Directory:
     ).all():
         links[r[0]].add(r[1])
     d.service_programmes = {sid: frozenset(ps) for sid, ps in links.items()}
+    for level in LEVELS:
+        for group in GROUPS:
+            coverage_cells(d, level=level, group=group, governorate=None, term=None, programme_ids=None)
     return d
-
-
-@dataclass
-class CoverageCell:
-    services: set[str] = field(default_factory=set)
-    providers: set[str] = field(default_factory=set)
-    open_places: int | None = None
-    services_with_capacity: int = 0
-    programmes: set[str] = field(default_factory=set)
 
 
 def coverage_cells(
@@ -161,8 +175,36 @@ def coverage_cells(
     governorate: str | None,
     term: str | None,
     programme_ids: frozenset[str] | None,
-) -> dict[tuple[str, str, str], CoverageCell]:
-    """Coverage from the snapshot's directory (no query): one pass over the service cells."""
+) -> dict[CellKey, CoverageCell]:
+    """Coverage from the snapshot's directory (no query). Unfiltered by programme: from the cells
+    the snapshot computed once; otherwise one pass over the service cells."""
+    if programme_ids is None:
+        everything = d.coverage.get((level, group))
+        if everything is None:
+            everything = d.coverage[(level, group)] = _coverage_cells(
+                d, level=level, group=group, governorate=None, term=None, programme_ids=None
+            )
+        if governorate is None and term is None:
+            return everything
+        return {
+            k: c
+            for k, c in everything.items()
+            if (governorate is None or k[0] == governorate) and (term is None or k[2] == term)
+        }
+    return _coverage_cells(
+        d, level=level, group=group, governorate=governorate, term=term, programme_ids=programme_ids
+    )
+
+
+def _coverage_cells(
+    d: Directory,
+    *,
+    level: str,
+    group: str,
+    governorate: str | None,
+    term: str | None,
+    programme_ids: frozenset[str] | None,
+) -> dict[CellKey, CoverageCell]:
     active = frozenset(p for p, info in d.programmes.items() if info.active)
     wanted = active if programme_ids is None else programme_ids
     out: dict[tuple[str, str, str], CoverageCell] = {}

@@ -276,6 +276,7 @@ async def get_overlap(
         own_countries=own_countries(principal, d, request),
         offset=offset,
         limit=limit,
+        ranking=snap.overlaps if start is None and end is None else None,
     )
     following = offset + len(view.rows)
     view.extra["next_cursor"] = encode_cursor(following) if following < view.extra["total"] else None

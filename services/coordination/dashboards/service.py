@@ -464,27 +464,18 @@ def periods_overlap(a: ProgrammeInfo, b: ProgrammeInfo) -> tuple[date, date | No
     return start, end
 
 
-def overlap(
-    pub: Published,
-    directory: Directory,
-    *,
-    period: Period,
-    governorate: str | None,
-    term: str | None,
-    funder: str | None,
-    own_countries: set[str],
-    offset: int = 0,
-    limit: int | None = None,
-) -> View:
-    """Two or more programmes of different funders paying for the same term in the same area, for
-    overlapping target groups and periods; ranked by size. Rows ``offset`` to ``offset + limit``
-    of the ranking (``extra['total']`` says how many there are)."""
+# One overlap: (-services, -referrals sent, governorate, term, programmes, the pairs' periods,
+# referrals sent or None when suppressed). The first four are its rank.
+Overlap = tuple[int, int, str, str, frozenset[str], tuple[tuple[date, date | None], ...], int | None]
+
+
+def overlap_ranking(pub: Published, directory: Directory, period: Period) -> list[Overlap]:
+    """Every overlap in every area and term, ranked. Made once per snapshot for the whole time
+    axis (snapshot.py); a view filters it by area, term and funder (which keeps the order)."""
     by_cell: dict[tuple[str, str], list[str]] = {}
     for gov, t, pid in sorted(directory.funded_cells):
         p = directory.programmes.get(pid)
         if p is None or not p.active or not period.overlaps(p.starts_on, p.ends_on):
-            continue
-        if (governorate and gov != governorate) or (term and t != term):
             continue
         by_cell.setdefault((gov, t), []).append(pid)
     # Which pairs of programmes overlap anywhere they meet: decided once per pair, not per cell.
@@ -499,8 +490,7 @@ def overlap(
             span = periods_overlap(a, b)
             if span is not None:
                 pair_span[(a_id, b_id)] = span
-    # Rank every overlap on its size first (cheap), then build the rows of the page only.
-    ranked: list[tuple[int, int, str, str, frozenset[str], list[tuple[date, date | None]], int | None]] = []
+    ranked: list[Overlap] = []
     for (gov, t), pids in by_cell.items():
         members: set[str] = set()
         spans: list[tuple[date, date | None]] = []
@@ -512,14 +502,41 @@ def overlap(
                     spans.append(span)
         if not members:
             continue
-        if funder and not any(funder in directory.programmes[p].funder_countries for p in members):
-            continue
         services = sum(directory.funded_cells[(gov, t, pid)] for pid in members)
         referrals = pub.sum_along(
             key(governorate=gov, term=t, programme=min(members), stage="sent"), "programme", members
         )
-        ranked.append((-services, -(referrals or 0), gov, t, frozenset(members), spans, referrals))
+        ranked.append((-services, -(referrals or 0), gov, t, frozenset(members), tuple(spans), referrals))
     ranked.sort(key=lambda r: r[:4])
+    return ranked
+
+
+def overlap(
+    pub: Published,
+    directory: Directory,
+    *,
+    period: Period,
+    governorate: str | None,
+    term: str | None,
+    funder: str | None,
+    own_countries: set[str],
+    offset: int = 0,
+    limit: int | None = None,
+    ranking: list[Overlap] | None = None,
+) -> View:
+    """Two or more programmes of different funders paying for the same term in the same area, for
+    overlapping target groups and periods; ranked by size. Rows ``offset`` to ``offset + limit``
+    of the ranking (``extra['total']`` says how many there are). ``ranking``: the period's
+    ranking, when the snapshot holds it."""
+    if ranking is None:
+        ranking = overlap_ranking(pub, directory, period)
+    ranked = [
+        o
+        for o in ranking
+        if (governorate is None or o[2] == governorate)
+        and (term is None or o[3] == term)
+        and (funder is None or any(funder in directory.programmes[p].funder_countries for p in o[4]))
+    ]
     page = ranked[offset : None if limit is None else offset + limit]
     results = []
     used: set[str] = set()
@@ -806,6 +823,42 @@ def timeline(directory: Directory, *, period: Period, funder: str | None, own_co
 # --- coverage -------------------------------------------------------------------------------------
 
 
+def _coverage_row(
+    cell_key: tuple[str, str, str], cell: Any, directory: Directory, level: str, group: str
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """A coverage row but its caller's own programmes, and how many programmes each country funds."""
+    gov, district, grp = cell_key
+    progs = sorted((directory.programmes[p] for p in cell.programmes), key=lambda p: (p.starts_on, p.name))
+    row: dict[str, Any] = {"governorate": gov, "governorate_name": GOVERNORATES.get(gov)}
+    if level == "district":
+        row["district"] = district or None
+    row[group] = grp
+    if group == "term":
+        row["term_name"] = label("term", grp, directory)
+    funders = sorted({c for p in progs for c in p.funder_countries})
+    ends = [p.ends_on for p in progs]
+    start = min((p.starts_on for p in progs), default=None)
+    end = None if not ends or None in ends else max(e for e in ends if e)
+    row.update(
+        services=len(cell.services),
+        providers=len(cell.providers),
+        open_places=cell.open_places,
+        services_with_capacity=cell.services_with_capacity,
+        programme_ids=[p.id for p in progs],
+        own_programmes=0,
+        funders=funders,
+        programme_names=";".join(p.name for p in progs),
+        funders_joined=";".join(funders),
+        period_start=start.isoformat() if start else None,
+        period_end=end.isoformat() if end else None,
+    )
+    by_country: dict[str, int] = {}
+    for p in progs:
+        for c in set(p.funder_countries):
+            by_country[c] = by_country.get(c, 0) + 1
+    return row, by_country
+
+
 def coverage_view(
     cells: dict[tuple[str, str, str], Any],
     directory: Directory,
@@ -816,34 +869,16 @@ def coverage_view(
 ) -> View:
     out = []
     used: set[str] = set()
-    for (gov, district, grp), cell in cells.items():
-        progs = sorted(
-            (directory.programmes[p] for p in cell.programmes), key=lambda p: (p.starts_on, p.name)
-        )
-        used.update(p.id for p in progs)
-        row: dict[str, Any] = {"governorate": gov, "governorate_name": GOVERNORATES.get(gov)}
-        if level == "district":
-            row["district"] = district or None
-        row[group] = grp
-        if group == "term":
-            row["term_name"] = label("term", grp, directory)
-        funders = sorted({c for p in progs for c in p.funder_countries})
-        ends = [p.ends_on for p in progs]
-        row.update(
-            services=len(cell.services),
-            providers=len(cell.providers),
-            open_places=cell.open_places,
-            services_with_capacity=cell.services_with_capacity,
-            programme_ids=[p.id for p in progs],
-            own_programmes=sum(1 for p in progs if own_programme(p, own_countries)),
-            funders=funders,
-            programme_names=";".join(p.name for p in progs),
-            funders_joined=";".join(funders),
-            period_start=min((p.starts_on for p in progs), default=None),
-            period_end=None if not ends or None in ends else max(e for e in ends if e),
-        )
-        for f in ("period_start", "period_end"):
-            row[f] = row[f].isoformat() if row[f] else None
+    for cell_key, cell in cells.items():
+        if cell.row is None:  # kept with the cell: the snapshot's unfiltered cells render once
+            cell.row, cell.own_by_country = _coverage_row(cell_key, cell, directory, level, group)
+        used |= cell.programmes
+        if len(own_countries) == 1:
+            own = cell.own_by_country.get(next(iter(own_countries)), 0)
+        else:
+            own = sum(1 for p in cell.programmes if own_programme(directory.programmes[p], own_countries))
+        row = dict(cell.row)
+        row["own_programmes"] = own
         out.append(row)
     columns = [*dim_columns("governorate")]
     if level == "district":

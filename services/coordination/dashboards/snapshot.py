@@ -10,6 +10,8 @@ the read model has moved on (its generation grew) and the snapshot is older than
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -19,9 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.coordination.dashboards.repository import Directory, load_directory
+from services.coordination.dashboards.service import Overlap, Period, overlap_ranking
 from services.coordination.models import coordination_setting, read_model_state
-from services.coordination.suppression import ALL, CubeSpec, Key, Published, build, key, with_
+from services.coordination.suppression import ALL, INDEX, CubeSpec, Key, Published, build, key, with_
 from services.coordination.tallies import ACCEPT_HOUR_BINS
+
+logger = logging.getLogger("hawkari.coordination.snapshot")
 
 FUNNEL_BY = ("governorate", "programme", "provider")
 DEMOGRAPHY_BY = ("governorate", "programme")
@@ -49,6 +54,24 @@ def _finest(row: sa.Row[tuple[object, ...]], dims: Iterable[str], fixed: dict[st
     return key(**coords)
 
 
+def _cells(rows: list[sa.Row[tuple[object, ...]]], dims: tuple[str, ...]) -> list[tuple[Key, int]]:
+    """``_finest`` of every row and its count (the last column), without a dict per row: the
+    snapshot reads hundreds of thousands of rows."""
+    template = list(key())
+    positions = [INDEX[d] for d in dims]
+    month_at = dims.index("month") if "month" in dims else -1
+    reason = INDEX["reason"] if "reason" in dims else -1
+    out = []
+    for r in rows:
+        cell = template.copy()
+        for j, i in enumerate(positions):
+            cell[i] = _month(r[j]) if j == month_at else str(r[j])
+        if reason >= 0 and cell[reason] == "":
+            cell[reason] = ALL
+        out.append((tuple(cell), int(r[-1])))  # type: ignore[call-overload]
+    return out
+
+
 async def _rows(
     conn: AsyncConnection, table: str, dims: tuple[str, ...], where: str = "", measures: str = "sum(count)"
 ) -> list[sa.Row[tuple[object, ...]]]:
@@ -57,15 +80,38 @@ async def _rows(
     return list((await conn.execute(sa.text(sql))).all())
 
 
+Cubes = list[tuple[CubeSpec, list[tuple[Key, int]]]]
+
+
 async def load(conn: AsyncConnection, k: int, directory: Directory, audit_limit: int = 20_000) -> Published:
-    cubes: list[tuple[CubeSpec, list[tuple[Key, int]]]] = []
+    cubes, extras = await load_cubes(conn)
+    return publish(cubes, extras, k, directory, audit_limit)
+
+
+def publish(
+    cubes: Cubes, extras: dict[Key, dict[str, float]], k: int, directory: Directory, audit_limit: int
+) -> Published:
+    """Add up and suppress the cubes (CPU only: run it off the event loop)."""
+    # A funder's row is the sum of its programmes' (by the registry's funders of each programme).
+    return build(
+        cubes,
+        k,
+        extras,
+        subsets={"programme": list(directory.funder_groups.values())},
+        audit_limit=audit_limit,
+    )
+
+
+async def load_cubes(conn: AsyncConnection) -> tuple[Cubes, dict[Key, dict[str, float]]]:
+    """Every published table's finest cells, read from the tallies."""
+    cubes: Cubes = []
     for by in FUNNEL_BY:
         dims = (by, "return_type", "month", "stage", "reason")
         rows = await _rows(conn, "referral_tally", dims)
         cubes.append(
             (
                 CubeSpec(f"funnel:{by}", (by, "return_type", "month", "reason")),
-                [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+                _cells(rows, dims),
             )
         )
     dims = ("governorate", "term", "month", "stage", "reason")
@@ -73,7 +119,7 @@ async def load(conn: AsyncConnection, k: int, directory: Directory, audit_limit:
     cubes.append(
         (
             CubeSpec("gaps", ("governorate", "term", "month", "reason")),
-            [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+            _cells(rows, dims),
         )
     )
     dims = ("governorate", "term", "programme", "stage")
@@ -81,7 +127,7 @@ async def load(conn: AsyncConnection, k: int, directory: Directory, audit_limit:
     cubes.append(
         (
             CubeSpec("overlap", ("governorate", "term", "programme")),
-            [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+            _cells(rows, dims),
         )
     )
     dims = ("governorate", "return_type", "month", "stage")
@@ -89,7 +135,7 @@ async def load(conn: AsyncConnection, k: int, directory: Directory, audit_limit:
     cubes.append(
         (
             CubeSpec("returns", ("governorate", "return_type", "month")),
-            [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+            _cells(rows, dims),
         )
     )
     for by in DEMOGRAPHY_BY:
@@ -98,7 +144,7 @@ async def load(conn: AsyncConnection, k: int, directory: Directory, audit_limit:
         cubes.append(
             (
                 CubeSpec(f"demography:{by}", (by, "gender", "age_band")),
-                [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+                _cells(rows, dims),
             )
         )
     extras: dict[Key, dict[str, float]] = {}
@@ -126,17 +172,10 @@ async def load(conn: AsyncConnection, k: int, directory: Directory, audit_limit:
     cubes.append(
         (
             CubeSpec("needs", ("governorate", "dimension", "month")),
-            [(_finest(r, dims, {}), int(r[-1])) for r in rows],
+            _cells(rows, dims),
         )
     )
-    # A funder's row is the sum of its programmes' (by the registry's funders of each programme).
-    return build(
-        cubes,
-        k,
-        extras,
-        subsets={"programme": list(directory.funder_groups.values())},
-        audit_limit=audit_limit,
-    )
+    return cubes, extras
 
 
 def _scored(
@@ -188,17 +227,39 @@ class Snapshot:
     accept_times: dict[HistKey, list[int]] = field(default_factory=dict)
     # The programmes with follow-ups (rows of outcomes by programme, which has no margin to list them).
     followup_programmes: list[str] = field(default_factory=list)
+    # Every overlap over the whole time axis, ranked (the overlap view filters it).
+    overlaps: list[Overlap] = field(default_factory=list)
     # Rendered answers: (path, query, caller's own countries) -> (body, media type, headers).
     responses: dict[tuple[str, str, tuple[str, ...]], tuple[bytes, str, dict[str, str]]] = field(
         default_factory=dict
     )
 
 
+def _publish_and_rank(
+    cubes: Cubes, extras: dict[Key, dict[str, float]], k: int, directory: Directory, audit_limit: int
+) -> tuple[Published, list[Overlap]]:
+    published = publish(cubes, extras, k, directory, audit_limit)
+    return published, overlap_ranking(published, directory, Period())
+
+
+def _log_failure(task: asyncio.Task[Snapshot]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("background snapshot build failed: %s", task.exception().__class__.__name__)
+
+
 class SnapshotCache:
     def __init__(
-        self, engine: AsyncEngine, default_k: int, max_age_s: float, audit_limit: int = 20_000
+        self,
+        engine: AsyncEngine,
+        default_k: int,
+        max_age_s: float,
+        audit_limit: int = 20_000,
+        max_stale_s: float = 0.0,
     ) -> None:
         self.engine = engine
+        self.max_stale_s = max_stale_s
+        self._refresh: asyncio.Task[Snapshot] | None = None
+        self.last_build_s = 0.0
         self.audit_limit = audit_limit
         self.default_k = default_k
         self.max_age_s = max_age_s
@@ -236,28 +297,64 @@ class SnapshotCache:
         if self._fresh(generation, k):
             assert self._current is not None
             return self._current
+        if snap is not None and snap.published.k == k and time.monotonic() - snap.built_at < self.max_stale_s:
+            # Behind by a few events, not by a threshold: answer from it, rebuild in the background.
+            if self._refresh is None or self._refresh.done():
+                self._refresh = asyncio.create_task(self._rebuild(), name="coordination-snapshot")
+                self._refresh.add_done_callback(_log_failure)
+            return snap
+        return await self._rebuild()
+
+    async def _rebuild(self) -> Snapshot:
         async with self._lock:
             async with self.engine.connect() as conn:
                 generation, k = await self._state(conn)
-            if self._fresh(generation, k):
-                assert self._current is not None
+            if (
+                self._fresh(generation, k)
+                and self._current is not None
+                and self._current.generation == generation
+            ):
                 return self._current
+            started = time.monotonic()
             async with self.engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="REPEATABLE READ")
                 async with conn.begin():
                     generation, k = await self._state(conn)
                     directory = await load_directory(conn)
-                    published = await load(conn, k, directory, self.audit_limit)
+                    cubes, extras = await load_cubes(conn)
                     accept_times = await load_accept_times(conn)
                     followed = await conn.execute(
                         sa.text("SELECT DISTINCT programme FROM followup_programme_tally ORDER BY 1")
                     )
                     followup_programmes = [r[0] for r in followed.all()]
+            # Adding up and suppressing is CPU work for seconds on a large read model: in a thread,
+            # so the event loop keeps answering (from the previous snapshot) meanwhile.
+            published, overlaps = await asyncio.to_thread(
+                _publish_and_rank, cubes, extras, k, directory, self.audit_limit
+            )
             self._current = Snapshot(
-                published, directory, generation, time.monotonic(), accept_times, followup_programmes
+                published,
+                directory,
+                generation,
+                time.monotonic(),
+                accept_times,
+                followup_programmes,
+                overlaps,
             )
             self.builds += 1
+            self.last_build_s = time.monotonic() - started
             return self._current
+
+    async def refreshed(self) -> None:
+        """Wait for a background build under way, if any."""
+        if self._refresh is not None:
+            await self._refresh
+
+    async def close(self) -> None:
+        if self._refresh is not None:
+            self._refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._refresh
 
     def invalidate(self) -> None:
         self._current = None
