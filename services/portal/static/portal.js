@@ -7,6 +7,9 @@
     var meta = document.querySelector('meta[name="csrf-token"]');
     if (meta) { event.detail.headers["X-CSRF-Token"] = meta.getAttribute("content"); }
   });
+  // Mark the page while the live notification stream is connected (tests and styles can see it).
+  document.addEventListener("htmx:sseOpen", function () { document.body.setAttribute("data-live", "open"); });
+  document.addEventListener("htmx:sseError", function () { document.body.setAttribute("data-live", "closed"); });
   document.addEventListener("htmx:afterSwap", function () {
     var summary = document.querySelector(".error-summary");
     if (summary) { summary.focus(); }
