@@ -117,8 +117,9 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     app.state.service_name = definition.name
     app.state.settings = settings
     install_problem_handlers(app)
-    app.add_middleware(SecurityHeaders)
+    # The last added is the outermost: security headers go on every answer, the 413 included.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.include_router(health_router)
     for router in definition.routers:
         app.include_router(router, prefix="/v1")

@@ -89,6 +89,7 @@ SETTINGS = {
     "referrals": "services.referrals.settings:ReferralsSettings",
     "notifications": "services.notifications.settings:NotificationsSettings",
     "coordination": "services.coordination.settings:CoordinationSettings",
+    "portal": "services.portal.settings:PortalSettings",
 }
 
 
