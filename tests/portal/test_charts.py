@@ -152,7 +152,10 @@ def test_buckets_scale_to_the_largest_value() -> None:
     assert bucket(1, 40) == 1
     assert bucket(40, 40) == 5
     assert bucket(SUPPRESSED, 40) == 0
-    assert legend([40, SUPPRESSED], EN) == ["8", "16", "24", "32", "40"]
+    assert legend([40, SUPPRESSED], EN) == [(1, "1–8"), (2, "9–16"), (3, "17–24"), (4, "25–32"), (5, "33–40")]
+    assert legend([2], EN) == [(3, "1"), (5, "2")]  # only the steps in use, each value once
+    assert [bucket(v, 2) for v in (1, 2)] == [3, 5]
+    assert legend([SUPPRESSED], EN) == []
 
 
 # --- heat map -------------------------------------------------------------------------------------

@@ -59,10 +59,15 @@ class HeatMap:
         )
 
 
-def legend(values: Mapping[tuple[str, str], Figure] | Sequence[Figure], loc: ChartLocale) -> list[str]:
-    """The upper bound of each colour step, written in the reader's digits."""
+def legend(
+    values: Mapping[tuple[str, str], Figure] | Sequence[Figure], loc: ChartLocale
+) -> list[tuple[int, str]]:
+    """Each colour step in use and the whole numbers it stands for ("3–4"), in the reader's digits."""
     figures = values.values() if isinstance(values, Mapping) else values
     top = top_of(figures)
-    if top <= 0:
-        return []
-    return [loc.number(math.ceil(top * step / BUCKETS)) for step in range(1, BUCKETS + 1)]
+    out = []
+    for step in range(1, BUCKETS + 1):
+        lo, hi = math.floor(top * (step - 1) / BUCKETS) + 1, math.floor(top * step / BUCKETS)
+        if lo <= hi:
+            out.append((step, loc.number(lo) if lo == hi else f"{loc.number(lo)}–{loc.number(hi)}"))
+    return out

@@ -54,7 +54,7 @@ def tiles(values: Mapping[str, Figure], loc: ChartLocale, *, selected: str | Non
                 x=GAP + col * (TILE + GAP),
                 y=GAP + row * (TILE + GAP),
                 classes=classes + (" hk-selected" if gov.code == selected else ""),
-                value_text=show(value, loc),
+                value_text="—" if value is NO_DATA else show(value, loc),  # the table says it in words
                 selected=gov.code == selected,
             )
         )

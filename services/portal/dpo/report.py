@@ -140,6 +140,7 @@ VALUES: dict[str, Mapping[str, str]] = {
     "close_reason": vocabulary.CLOSE_REASONS,
     "timepoint": vocabulary.TIMEPOINTS,
     "child_view": vocabulary.CHILD_VIEWS,
+    "flags": vocabulary.VULNERABILITIES,
 }
 
 

@@ -149,6 +149,7 @@ async def gaps_page(request: Request, api: UserApi) -> Response:
         supply = await api.get("coordination", "/v1/gaps/supply", params=filters.params(SUPPLY_FILTERS))
     context: dict[str, Any] = {"declines": declines, "supply_view": supply}
     if declines is not None and supply is not None:
+        supply["rows"] = [r for r in supply["rows"] if r.get("governorate") in views.governorate_names()]
         rows = [r for r in declines["rows"] if r.get("term") is not None]
         values = views.heat_of(rows, "governorate", "term", "declined")
         governorates = sorted(
@@ -166,6 +167,7 @@ async def gaps_page(request: Request, api: UserApi) -> Response:
             row_title=_("Governorate"),
         ).render("gaps-heatmap", loc)
         context["reasons"] = tables.gap_reasons(rows, loc)
+        context["has_declines"] = bool(rows)
         context["supply_table"] = tables.supply(supply, loc)
         context["returns_tiles"] = tile_map(
             "gaps-tiles",
@@ -195,7 +197,7 @@ async def funnel_page(request: Request, api: UserApi) -> Response:
                 "funnel-tiles",
                 _("Referrals sent per governorate"),
                 _("Referrals sent in the period, by the governorate the returnee returned to."),
-                views.by_governorate(views.group_rows(view["rows"], by), "sent"),
+                views.zero_filled(views.by_governorate(views.group_rows(view["rows"], by), "sent")),
                 loc,
                 column=_("Referrals sent"),
             )

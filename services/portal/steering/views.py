@@ -73,6 +73,11 @@ def by_governorate(rows: Sequence[Row], column: str) -> dict[str, Figure]:
     return {r["governorate"]: figure(r, column) for r in rows if r.get("governorate")}
 
 
+def zero_filled(values: dict[str, Figure]) -> dict[str, Figure]:
+    """Counts per governorate where a governorate without events has a true zero, not "no data"."""
+    return {code: values.get(code, 0) for code in governorate_names()}
+
+
 def term_axis(rows: Sequence[Row]) -> list[tuple[str, str]]:
     return sorted({(r["term"], r.get("term_name") or r["term"]) for r in rows if r.get("term")})
 
