@@ -52,6 +52,9 @@ logger = logging.getLogger("hawkari.auth")
 # Keycloak signs access tokens with RS256 by default. Accepting only that rules out "alg": "none",
 # HMAC-with-the-public-key confusion and any algorithm we have not reviewed.
 ACCEPTED_ALGORITHMS = ("RS256",)
+# How long, at most, a verified token is trusted without checking it again, and how many are kept.
+VERIFIED_TTL = 300.0
+VERIFIED_MAX = 4096
 
 
 class Role(StrEnum):
@@ -134,6 +137,11 @@ class TokenVerifier:
         self._fetched_at: float | None = None  # last successful fetch
         self._attempted_at: float | None = None  # last attempt, successful or not
         self._lock = asyncio.Lock()
+        # Tokens already verified: token -> (principal, valid until (epoch s), key-set generation).
+        # A signature check and claim validation cost more than the rest of a small request; a
+        # client sends the same token for minutes. An entry dies with the token's exp, after
+        # VERIFIED_TTL at most, and as soon as the key set is refetched or goes stale.
+        self._verified: dict[str, tuple[Principal, float, float | None]] = {}
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings, http: httpx.AsyncClient | None = None) -> TokenVerifier:
@@ -149,6 +157,12 @@ class TokenVerifier:
         """The principal the token names, or :class:`Unauthorized` saying what is wrong with it."""
         if not token:
             raise Unauthorized("Missing bearer token.")
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, valid_until, generation = cached
+            if generation == self._fetched_at and time.time() < valid_until and not self._is_stale():
+                return principal
+            del self._verified[token]
         kid = _signing_key_id(token)
         key = await self._key(kid)
         try:
@@ -158,7 +172,12 @@ class TokenVerifier:
         except (JoseError, ValueError, TypeError):
             raise Unauthorized("The token is malformed.") from None
         self._check_claims(claims)
-        return _principal(claims, token)
+        principal = _principal(claims, token)
+        if len(self._verified) >= VERIFIED_MAX:
+            self._verified.clear()
+        exp = claims["exp"]
+        self._verified[token] = (principal, min(float(exp), time.time() + VERIFIED_TTL), self._fetched_at)
+        return principal
 
     def _check_claims(self, claims: Mapping[str, Any]) -> None:
         registry = jwt.JWTClaimsRegistry(

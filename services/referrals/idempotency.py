@@ -43,6 +43,11 @@ class IdempotencyKeyReused(ProblemError):
     status, slug, title = 422, "idempotency-key-reused", "Idempotency key reused with a different request"
 
 
+def _jsonable(answer: BaseModel | dict[str, Any]) -> Any:
+    # pydantic's own JSON mode is several times faster than FastAPI's generic encoder.
+    return answer.model_dump(mode="json") if isinstance(answer, BaseModel) else jsonable_encoder(answer)
+
+
 async def run_idempotent(
     request: Request,
     session: AsyncSession,
@@ -52,7 +57,7 @@ async def run_idempotent(
 ) -> JSONResponse:
     key = request.headers.get("idempotency-key")
     if key is None:
-        return JSONResponse(jsonable_encoder(await produce()), status_code=status_code)
+        return JSONResponse(_jsonable(await produce()), status_code=status_code)
     if not key.strip() or len(key) > 255:
         raise InvalidField("#header/Idempotency-Key", "must be 1 to 255 characters")
     body = await request.body()
@@ -80,7 +85,7 @@ async def run_idempotent(
         return JSONResponse(
             stored.body, status_code=stored.status_code or 200, headers={"Idempotent-Replayed": "true"}
         )
-    payload = jsonable_encoder(await produce())
+    payload = _jsonable(await produce())
     await session.execute(
         sa.update(IdempotentRequest)
         .where(IdempotentRequest.principal == principal.subject, IdempotentRequest.key == key)

@@ -72,13 +72,15 @@ def _chain_pending(session: Session) -> None:
     ).first()
     seq = last.seq if last else 0
     prev = last.hash if last else GENESIS
+    rows = []
     for fields in pending:
         seq += 1
         row = {"seq": seq, **fields}
         digest = entry_hash(prev, canonical(**row))
-        session.add(AuditEntry(**row, prev_hash=prev, hash=digest))
+        rows.append({**row, "prev_hash": prev, "hash": digest})
         prev = digest
-    session.flush()
+    # A Core insert: the entries are never read back in this unit of work.
+    session.execute(sa.insert(AuditEntry.__table__), rows)
 
 
 @event.listens_for(Session, "after_rollback")

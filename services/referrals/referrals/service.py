@@ -10,12 +10,19 @@ import sqlalchemy as sa
 
 from services.referrals.audit import service as audit
 from services.referrals.cases.models import Case
-from services.referrals.cases.service import get_case, require_live
+from services.referrals.cases.service import require_live
 from services.referrals.consent import service as consent
 from services.referrals.consent.models import ConsentRecord
 from services.referrals.context import Ctx
 from services.referrals.events import case_dimensions, publish
-from services.referrals.permissions import CASE_WORK, PROVIDER_WORK, REFERRAL_READ, is_system, require
+from services.referrals.permissions import (
+    CASE_WORK,
+    PROVIDER_WORK,
+    REFERRAL_READ,
+    is_system,
+    require,
+    require_case_owner,
+)
 from services.referrals.referrals import repository
 from services.referrals.referrals.models import Referral
 from services.referrals.referrals.schemas import ReferralCreate, ReferralOut, Suggestion
@@ -66,15 +73,25 @@ async def cash_overlap_kinds(ctx: Ctx, ref: Referral) -> list[str]:
 
 
 async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Referral, Case, list[str]]:
+    """Validate against the replica and the consent ledger, then insert the referral (usually sent).
+
+    The hot path of the service: the case, the target service, its organization, the programmes
+    funding it and the consent ledger are read in one statement, and the row is inserted without
+    the ORM unit of work (bench/referral_create.py measures it against bare asyncpg).
+    """
     require(ctx.actor, CASE_WORK)
-    case = await get_case(ctx, case_id, for_update=True)
+    now = ctx.clock.now()
+    view = await repository.creation_view(ctx.session, case_id, body.service_id, now.date())
+    case = view.case
+    if case is None:
+        raise NotFound("No such case.")
+    require_case_owner(ctx.actor, case.owner_org_id)
     require_live(case)
     if case.status != "open":
         raise Conflict("Referrals are made from open cases only.", extra={"case_status": case.status})
-    now = ctx.clock.now()
     warnings: list[str] = []
 
-    svc = await replica.service(ctx.session, body.service_id)
+    svc = view.service
     if svc is None:
         raise InvalidField("/service_id", "no such service in the directory")
     if not replica.is_referrable(svc):
@@ -82,11 +99,10 @@ async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Re
         raise ServiceNotReferrable(
             f"The service {why}.", extra={"errors": [{"pointer": "/service_id", "detail": why}]}
         )
-    org = await replica.organization(ctx.session, svc.organization_id)
-    if org is not None and not org.active:
+    if view.organization is not None and not view.organization.active:
         raise ServiceNotReferrable("The provider organization is not active.")
 
-    funding = await replica.programmes_funding(ctx.session, svc.id, now.date())
+    funding = view.programmes
     eligible = [p for p in funding if replica.programme_admits(p, case.return_type)]
     programme = None
     if body.programme_id is not None:
@@ -107,7 +123,7 @@ async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Re
         warnings.append("outside_service_area")
 
     categories = sorted({str(c) for c in body.data_categories})
-    grants = consent.in_force(await consent.ledger(ctx.session, case.id), now)
+    grants = consent.in_force(view.consent_ledger, now)
     cover = consent.covered(grants, categories, svc.organization_id, svc.taxonomy_term_codes)
     missing = [c for c, ids in cover.items() if not ids]
     legal_basis = "consent"
@@ -146,8 +162,7 @@ async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Re
     if body.send:
         # Sent in the same unit of work: the row is inserted once, already in its sent state.
         await _send(ctx, case, ref)
-    ctx.session.add(ref)
-    await ctx.session.flush()
+    await repository.insert(ctx.session, ref)
     if ref.capacity_warning:
         warnings.append("no_capacity")
     detail: dict[str, Any] = {"service_id": str(svc.id), "warnings": warnings}
