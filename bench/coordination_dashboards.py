@@ -1,6 +1,7 @@
 """Coordination dashboards on 1 000 000 referrals over 10 000 services: p50/p95 per endpoint.
 
     uv run --frozen python -m bench.coordination_dashboards [--referrals 1000000] [--requests 30]
+        [--only LABEL] [--profile] [--no-write]
 
 Starts embedded PostgreSQL and NATS (or uses HAWKARI_TEST_DATABASE_URL / HAWKARI_TEST_NATS_URL) and
 the development IdP (a real funder token), migrates a fresh coordination database and loads it
@@ -9,17 +10,22 @@ through NATS would take most of the run): the directory replica (10 000 services
 40 programmes, 13 taxonomy terms) with ``service_cell``/``programme_service`` built by the
 handlers' own SQL (``replica.refresh_service_cells``), then a raw table of one row per referral
 event (sent, accepted, declined with reason, completed, expired — about 2.4 million rows for
-1 000 000 referrals, plus 600 000 cases opened and 300 000 follow-ups) aggregated into the tallies
-exactly as ``tallies.apply_referrals_event`` would (one count per event, keyed by its dimensions).
+1 000 000 referrals) aggregated into the tallies exactly as ``tallies.apply_referrals_event``
+would (one count per event, keyed by its dimensions), with an hour bin per acceptance, cash
+overlaps on 5 % (cash) and 1 % (top-up) of referrals sent/accepted; plus 600 000 cases opened and
+needs assessments, and 300 000 follow-ups with bundles of 0-2 programmes and terms.
 
 Then the app runs in this process (consumers off) and is called through ASGI, one request after the
-other, per dashboard endpoint (through uvicorn in the same event loop every request, /healthz too,
-paid a ~44 ms floor on this machine: a harness artifact, so it is left out). Reported per endpoint:
-p50/p95 with a warm
-suppressed snapshot, the cold first request (which builds the snapshot), and the same answer
-computed naively from the raw event rows per request (GROUP BY over raw rows + primary
-suppression only, so the naive figure is a lower bound) with the ratio. Writes
-bench/results/coordination_dashboards.json.
+other, per dashboard endpoint. Reported per endpoint: p50/p95 with a warm suppressed snapshot
+(a unique ignored parameter defeats the response cache, so every request computes its view; what
+the snapshot materialises once — coverage cells, the overlap ranking — is reused, and the first
+request's time is reported as ``first_ms``), the same question from the response cache, the cold
+first request (which builds the snapshot), and the same answer computed naively from the raw event
+rows per request (GROUP BY over raw rows + primary suppression only, so the naive figure is a lower
+bound) with the ratio ``naive_over_api`` (naive p50 / API p50). Last, the read model moves on and
+requests are timed while the next snapshot is built in a thread (answered from the previous one).
+``--profile`` prints a pyinstrument profile of the cold build and of each endpoint's requests.
+Writes bench/results/coordination_dashboards.json (unless ``--no-write``).
 """
 
 from __future__ import annotations
@@ -443,6 +449,34 @@ async def naive(conn: asyncpg.Connection, label: str, k: int = 5) -> bool:
     return True
 
 
+async def under_rebuild(http: httpx.AsyncClient, conn: asyncpg.Connection, app: Any) -> dict[str, Any]:
+    """The read model moves on (its generation grows): the next request is answered from the
+    previous snapshot and starts a build in a thread; requests made meanwhile are timed."""
+    cache = app.state.snapshots
+    await conn.execute("UPDATE read_model_state SET generation = generation + 1")
+    cache.max_age_s = 0
+    builds = cache.builds
+    lat = []
+    # One request every 50 ms until the build is done (at most 3 000).
+    while cache.builds == builds and len(lat) < 3000:
+        t = time.monotonic()
+        r = await http.get("/v1/funnel", params={"by": "governorate", "_rebuild": str(len(lat))})
+        lat.append((time.monotonic() - t) * 1000)
+        assert r.status_code == 200
+        await asyncio.sleep(0.05)
+    await cache.refreshed()
+    cache.max_age_s = 3600
+    return {
+        "endpoint": "funnel by governorate",
+        "requests_during_build": len(lat),
+        "p50_ms": round(statistics.median(lat), 2),
+        "p95_ms": round(pct(lat, 0.95), 2),
+        "max_ms": round(max(lat), 2),
+        "build_s": round(cache.last_build_s, 1),
+        "finished_during_requests": cache.builds > builds,
+    }
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -552,6 +586,9 @@ async def run(
                         "p50_ms": round(p50, 2),
                         "p95_ms": round(p95, 2),
                         "meets_target": p95 <= TARGET_P95_MS,
+                        # The first request of the endpoint after the snapshot was built (renders
+                        # and keeps per-snapshot rows, e.g. coverage cells).
+                        "first_ms": round(lat[0], 2),
                         "cached_p50_ms": round(statistics.median(cached), 2),
                         "cached_p95_ms": round(pct(cached, 0.95), 2),
                         "naive_p50_ms": round(statistics.median(naive_lat), 1) if naive_lat else None,
@@ -559,6 +596,8 @@ async def run(
                         "bytes": len(r.content),
                     }
                     print(f"{label:40s} {results[label]}", flush=True)
+                rebuild = await under_rebuild(http, conn, app)
+                print(f"under a background rebuild: {rebuild}", flush=True)
         await conn.close()
         return {
             "benchmark": "coordination_dashboards",
@@ -581,6 +620,7 @@ async def run(
                 "suppressed": len(snapshot.suppressed),
                 "max_age_s": settings.snapshot_max_age_s,
             },
+            "during_background_rebuild": rebuild,
             "target_p95_ms": TARGET_P95_MS,
             "requests_per_endpoint": requests,
             "endpoints": results,

@@ -165,7 +165,7 @@ def render(view: View, fmt: str, filters: dict[str, Any], audited: bool = True) 
     writer.writerow([c.name for c in view.columns])
     writer.writerow([c.hxl for c in view.columns])
     for row in view.rows:
-        writer.writerow([_cell(row.get(c.name), c.name, row) for c in view.columns])
+        writer.writerow([_cell(c.csv(row) if c.csv else row.get(c.name), c.name, row) for c in view.columns])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

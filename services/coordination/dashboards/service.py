@@ -7,7 +7,7 @@ column is listed in the row's ``suppressed``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -35,6 +35,9 @@ GOVERNORATES = {s.code: s.name for s in pycountry.subdivisions.get(country_code=
 class Column:
     name: str
     hxl: str
+    # A column of the CSV export only, derived from the row (a list joined for a spreadsheet): the
+    # JSON rows carry the list itself, so large answers are not sent twice.
+    csv: Callable[[dict[str, Any]], Any] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -53,7 +56,9 @@ class View:
             "view": self.view,
             "k": self.k,
             "filters": self.filters,
-            "columns": [{"name": c.name, "hxl": c.hxl} for c in self.columns],
+            "columns": [
+                {"name": c.name, "hxl": c.hxl, **({"csv_only": True} if c.csv else {})} for c in self.columns
+            ],
             "rows": self.rows,
             "notes": self.notes,
         }
@@ -564,18 +569,15 @@ def overlap(
                 "services": -neg_services,
                 "referrals_sent": referrals,
                 **({"suppressed": ["referrals_sent"]} if referrals is None else {}),
-                "programme_codes": ";".join(ids),
-                "programme_names": ";".join(directory.programmes[p].name for p in ids),
-                "funders_joined": ";".join(funders),
             }
         )
     columns = [
         Column("rank", "#meta+rank"),
         *dim_columns("governorate"),
         *dim_columns("term"),
-        Column("programme_codes", "#activity+code+list"),
-        Column("programme_names", "#activity+name+list"),
-        Column("funders_joined", "#org+funder+list"),
+        Column("programme_codes", "#activity+code+list", csv=lambda r: ";".join(r["programme_ids"])),
+        programme_names_column(directory),
+        Column("funders_joined", "#org+funder+list", csv=lambda r: ";".join(r["funders"])),
         Column("overlap_starts_on", "#date+start"),
         Column("overlap_ends_on", "#date+end"),
         Column("services", "#indicator+services+num"),
@@ -847,8 +849,6 @@ def _coverage_row(
         programme_ids=[p.id for p in progs],
         own_programmes=0,
         funders=funders,
-        programme_names=";".join(p.name for p in progs),
-        funders_joined=";".join(funders),
         period_start=start.isoformat() if start else None,
         period_end=end.isoformat() if end else None,
     )
@@ -893,8 +893,8 @@ def coverage_view(
         Column("providers", "#org+providers+num"),
         Column("open_places", "#capacity+open+num"),
         Column("services_with_capacity", "#indicator+services_with_capacity+num"),
-        Column("programme_names", "#activity+name+list"),
-        Column("funders_joined", "#org+funder+list"),
+        programme_names_column(directory),
+        Column("funders_joined", "#org+funder+list", csv=lambda r: ";".join(r["funders"])),
         Column("period_start", "#date+start"),
         Column("period_end", "#date+end"),
     ]
@@ -907,6 +907,14 @@ def coverage_view(
     )
     view.extra["programmes"] = programme_index(directory, used, own_countries)
     return view
+
+
+def programme_names_column(directory: Directory) -> Column:
+    return Column(
+        "programme_names",
+        "#activity+name+list",
+        csv=lambda r: ";".join(directory.programmes[p].name for p in r["programme_ids"]),
+    )
 
 
 def programme_index(directory: Directory, ids: set[str], own_countries: set[str]) -> dict[str, Any]:
