@@ -432,12 +432,16 @@ def doctor(
         list[str] | None,
         typer.Option(help="NAME=URL: reach a service there instead of at its PUBLIC_URL (repeatable)."),
     ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Check only this service (repeatable), e.g. inside one Kubernetes pod."),
+    ] = None,
 ) -> None:
     """Check configuration, PostgreSQL, migrations, NATS streams, the identity provider and each service."""
     from hawkari.doctor import diagnose, load
 
     overrides = dict(item.split("=", 1) for item in url or [] if "=" in item)
-    findings = asyncio.run(diagnose(load(data_dir.resolve(), overrides)))
+    findings = asyncio.run(diagnose(load(data_dir.resolve(), overrides, only)))
     for finding in findings:
         if not finding.ok:
             mark = typer.style("FAIL", fg=typer.colors.RED, bold=True)

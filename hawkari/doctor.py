@@ -73,7 +73,7 @@ def _error_text(exc: ValidationError) -> str:
     )
 
 
-def load(data_dir: Path, urls: dict[str, str] | None = None) -> Deployment:
+def load(data_dir: Path, urls: dict[str, str] | None = None, only: list[str] | None = None) -> Deployment:
     """What to check: the environment's settings, overridden by a running `hawkari up`'s state."""
     state_file = data_dir / "state.json"
     state: dict[str, Any] = json.loads(state_file.read_text()) if state_file.exists() else {}
@@ -81,6 +81,8 @@ def load(data_dir: Path, urls: dict[str, str] | None = None) -> Deployment:
     views = []
     streams: set[str] = set()
     for spec in stack.present_services():
+        if only and spec.name not in only:
+            continue
         has_db = spec.migrations.exists()
         overrides: dict[str, Any] = {}
         if state:
