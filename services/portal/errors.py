@@ -40,6 +40,7 @@ def problem_message(problem: ApiProblem) -> str:
         412: stale,
         413: _("What you sent is too large."),
         422: _("Some information is missing or not valid."),
+        428: stale,
         503: _("A service is not answering right now. Try again in a moment."),
     }
     return by_slug.get(problem.slug) or by_status.get(problem.status) or _("Something went wrong.")

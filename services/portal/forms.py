@@ -114,10 +114,13 @@ class Form:
         """Show a service's refusal: per field where its pointer maps to one, else in the summary."""
         fields = fields or {}
         unmatched = False
-        for pointer, _detail in problem.pointers().items():
-            name = fields.get(pointer) or next((f for p, f in fields.items() if pointer.startswith(p)), None)
+        for pointer, detail in problem.pointers().items():
+            name = fields.get(pointer) or next(
+                (f for p, f in fields.items() if p and pointer.startswith(p)), None
+            )
             if name:
-                self.error(name, _("This value was not accepted."))
+                # The service explains in English; the sentence around it is in the user's language.
+                self.error(name, _("This value was not accepted: %(reason)s", reason=detail or "—"))
             else:
                 unmatched = True
         if unmatched or not problem.errors or problem.status != 422:

@@ -79,12 +79,16 @@ def test_login_and_an_expired_session_return_to_the_page(portal_stack: Stack, ne
     page.fill("#password", "hawkari-demo")
     page.click("button[type=submit]")
     page.wait_for_url(portal + "/services?q=housing")
+    # The access token has expired: the portal refreshes it with the refresh token, unseen.
+    sql(portal_stack, "UPDATE portal_session SET access_expires_at = now() - interval '1 minute'")
+    page.goto(portal + "/cases")
+    assert page.locator("h1").inner_text() == "Cases"
+    # (Every session was expired above; only a refresh moves one forward again.)
+    assert sql(portal_stack, "SELECT count(*) FROM portal_session WHERE access_expires_at > now()") >= 1
     # The server forgets every session (expiry, purge): the next form post asks for a login and
     # comes back to the page that held the form.
     page.goto(portal + "/cases/new")
-    # Playwright's sync API owns this thread's event loop: talk to PostgreSQL from another thread.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _forget_sessions(portal_stack)).result()
+    sql(portal_stack, "DELETE FROM portal_session")
     page.fill("#f-given_name", "After expiry")
     page.click("form[action='/cases/new'] button[type=submit]")
     page.wait_for_selector("#username")
@@ -100,12 +104,19 @@ def test_login_and_an_expired_session_return_to_the_page(portal_stack: Stack, ne
     assert urlsplit(page.url).netloc == urlsplit(portal_stack.idp).netloc
 
 
-async def _forget_sessions(stack: Stack) -> None:
-    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{stack.postgres_port}/hawkari_portal")
-    try:
-        await conn.execute("DELETE FROM portal_session")
-    finally:
-        await conn.close()
+def sql(stack: Stack, query: str) -> Any:
+    """Run one statement on the portal's database, from another thread: Playwright's sync API owns
+    this thread's event loop."""
+
+    async def run() -> Any:
+        conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{stack.postgres_port}/hawkari_portal")
+        try:
+            return await conn.fetchval(query)
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 PAGES = {

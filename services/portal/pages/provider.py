@@ -26,6 +26,12 @@ admin_only = Depends(roles("provider_admin"))
 OPEN = ("sent", "accepted", "in_progress")
 
 
+def if_match(form: Form) -> dict[str, str]:
+    """The version of the entry the user edited: a change made meanwhile is not overwritten (412)."""
+    version = form.get("version")
+    return {"If-Match": f'"{version}"'} if version.isdigit() else {}
+
+
 @router.get("/referrals")
 async def inbox(request: Request, api: UserApi, status: str = "open") -> Response:
     wanted = OPEN if status == "open" else (status,) if status in REFERRAL_STATUSES else OPEN
@@ -109,6 +115,7 @@ async def update_capacity(request: Request, service_id: str, api: UserApi) -> Re
                 "registry",
                 f"/v1/services/{service_id}/capacity",
                 json={"open_places": places, "waitlist_length": waitlist},
+                headers=if_match(form),
             )
             return RedirectResponse("/provider/services?saved=1", status_code=303)
         except ApiProblem as problem:
@@ -135,7 +142,6 @@ async def update_entry(request: Request, service_id: str, api: UserApi) -> Respo
     hours = form.integer("referral_response_hours", 1, 2160, required=True)
     description = {lang: form.get(f"description_{lang}") or None for lang in ("en", "ar", "ckb")}
     if form.ok:
-        service = await api.get("registry", f"/v1/services/{service_id}")
         body = {
             "description": description,
             "email": email or None,
@@ -148,7 +154,7 @@ async def update_entry(request: Request, service_id: str, api: UserApi) -> Respo
                 "registry",
                 f"/v1/services/{service_id}",
                 json=body,
-                headers={"If-Match": f'"{service["version"]}"'},
+                headers=if_match(form),
             )
             return RedirectResponse("/provider/services?saved=1", status_code=303)
         except ApiProblem as problem:
