@@ -2,7 +2,7 @@
 
 Each handler runs in the consumer's transaction together with the inbox record of the event id, so a
 redelivered event is skipped before it gets here, and the unique keys in ``fanout`` hold even if it
-did not. A referral's displayed status only moves forward (see ``sql.ADVANCE``).
+did not. A referral's displayed status only moves forward (see ``sql.REFERRAL_STEP``).
 """
 
 from __future__ import annotations
@@ -55,22 +55,17 @@ class ReferralNotifier:
         kind = REFERRAL_KINDS[event.type]
         conn = await sql.driver(session)
         names = await conn.fetchrow(
-            sql.NAMES, p.service_id, p.dimensions.provider_org_id, p.dimensions.owner_org_id
-        )
-        provider_org = p.dimensions.provider_org_id or names["service_org_id"]
-        dims = p.dimensions.model_copy(update={"provider_org_id": provider_org})
-        rank = STATUS_RANK.get(p.status, 0)
-        await conn.execute(
-            sql.ADVANCE,
+            sql.REFERRAL_STEP,
+            p.service_id,
+            p.dimensions.provider_org_id,
+            p.dimensions.owner_org_id,
             p.referral_id,
             p.case_id,
-            dims.owner_org_id,
-            provider_org,
-            p.service_id,
             p.status,
-            rank,
+            STATUS_RANK.get(p.status, 0),
             _event_time(event),
         )
+        dims = p.dimensions.model_copy(update={"provider_org_id": names["provider_org_id"]})
         audience = referral_audience(kind, dims, p.referrer_subject)
         if audience is None:
             return

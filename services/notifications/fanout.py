@@ -66,31 +66,30 @@ async def fan_out(
         "created_at": now,
     }
     payload = json.dumps(item_json({**values, "read": False}))
-    await conn.execute(sql.INBOX_ITEM, *values.values(), CHANNEL, payload)
-    await _queue_emails(conn, settings, now, audience, note)
-    if note.event_type and note.event_json:
-        give_up = now + timedelta(hours=settings.webhook_retry_window_h)
-        await conn.execute(
-            sql.WEBHOOKS, audience.org_id, note.event_id, note.event_type, note.event_json, now, give_up
-        )
+    rows = await conn.fetch(
+        sql.NOTICE,
+        *values.values(),
+        CHANNEL,
+        payload,
+        note.event_type if note.event_json else None,
+        sorted(str(r) for r in GROUP_ROLES[audience.group]),
+        settings.email_org_contacts,
+        note.event_json,
+        now + timedelta(hours=settings.webhook_retry_window_h),
+    )
+    await _queue_emails(conn, settings, now, note, rows)
 
 
 async def _queue_emails(
     conn: asyncpg.Connection,
     settings: NotificationsSettings,
     now: datetime,
-    audience: Audience,
     note: Notification,
+    recipients: list[asyncpg.Record],
 ) -> None:
-    kind = note.message.kind
-    if audience.subject:
-        rows = await conn.fetch(sql.PERSON_EMAIL, audience.subject, kind)
-    else:
-        roles = sorted(str(r) for r in GROUP_ROLES[audience.group])
-        rows = await conn.fetch(sql.GROUP_EMAILS, audience.org_id, roles, kind, settings.email_org_contacts)
     targets: dict[str, tuple[str, bool]] = {}
-    for row in rows:
-        if row["wanted"] and row["address"] not in targets:
+    for row in recipients:
+        if row["address"] and row["wanted"] and row["address"] not in targets:
             targets[row["address"]] = (language_of(row["language"], settings.default_language), row["digest"])
     if not targets:
         return

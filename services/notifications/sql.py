@@ -24,29 +24,37 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     return apg
 
 
-# The service and organization names a message shows (one round trip; any may be unknown yet).
-NAMES = """
-SELECT s.organization_id AS service_org_id, s.name AS service_name,
-       po.name AS provider_name, oo.name AS owner_name
-FROM (VALUES (1)) AS one (x)
-LEFT JOIN replica_service s ON s.id = $1
-LEFT JOIN replica_organization po ON po.id = coalesce($2::uuid, s.organization_id)
-LEFT JOIN replica_organization oo ON oo.id = $3::uuid
+# A referral step's first statement: the service and organization names its message shows (any may be
+# unknown yet), and the referral's furthest status recorded — a late event (lower rank, or older at
+# the same rank) moves nothing. $1 service, $2 provider org (or null: the service's), $3 owner org,
+# $4 referral, $5 case, $6 status, $7 rank, $8 event time.
+REFERRAL_STEP = """
+WITH names AS (
+    SELECT coalesce($2::uuid, s.organization_id) AS provider_org_id, s.name AS service_name,
+           po.name AS provider_name, oo.name AS owner_name
+    FROM (VALUES (1)) AS one (x)
+    LEFT JOIN replica_service s ON s.id = $1
+    LEFT JOIN replica_organization po ON po.id = coalesce($2::uuid, s.organization_id)
+    LEFT JOIN replica_organization oo ON oo.id = $3::uuid
+), advanced AS (
+    INSERT INTO referral_state
+        (referral_id, case_id, owner_org_id, provider_org_id, service_id, status, rank, event_time)
+    SELECT $4, $5, $3::uuid, names.provider_org_id, $1, $6, $7, $8 FROM names
+    ON CONFLICT (referral_id) DO UPDATE
+    SET status = excluded.status, rank = excluded.rank, event_time = excluded.event_time
+    WHERE referral_state.rank < excluded.rank
+       OR (referral_state.rank = excluded.rank AND referral_state.event_time < excluded.event_time)
+)
+SELECT * FROM names
 """
 
-# A referral's furthest status: a late event (lower rank, or older at the same rank) moves nothing.
-ADVANCE = """
-INSERT INTO referral_state
-    (referral_id, case_id, owner_org_id, provider_org_id, service_id, status, rank, event_time)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (referral_id) DO UPDATE
-SET status = excluded.status, rank = excluded.rank, event_time = excluded.event_time
-WHERE referral_state.rank < excluded.rank
-   OR (referral_state.rank = excluded.rank AND referral_state.event_time < excluded.event_time)
-"""
-
-# The inbox item and its live notice in one round trip; NOTIFY goes out at commit, only for a new row.
-INBOX_ITEM = """
+# One notice to one audience, in one statement: the inbox item (its NOTIFY goes out at commit, only
+# for a new row), a webhook delivery per subscribed endpoint of the organization (disabled endpoints
+# queue too: their deliveries wait, and go out if an admin re-enables in time), and the email
+# recipients back — the one person ($6 a subject), or the organization's users in the role group
+# ($18) and, when enabled ($19), its published contact address. Users' saved choices win over
+# their token's locale. Always one row at least; ``address`` is null when nobody has email.
+NOTICE = """
 WITH new_item AS (
     INSERT INTO inbox_item (id, event_id, kind, org_id, audience, recipient_subject, referral_id,
                             case_reference, service_name, organization_name, status, code, link,
@@ -54,47 +62,33 @@ WITH new_item AS (
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
     ON CONFLICT DO NOTHING
     RETURNING id
+), notified AS (
+    SELECT count(pg_notify($15, $16)) AS n FROM new_item
+), hooks AS (
+    INSERT INTO webhook_delivery (id, endpoint_id, event_id, event_type, payload, status, attempts,
+                                  next_attempt_at, give_up_at, created_at)
+    SELECT gen_random_uuid(), e.id, $2, $17::text, $20::text, 'pending', 0, $14, $21, $14
+    FROM webhook_endpoint e
+    WHERE $17::text IS NOT NULL AND e.org_id = $4 AND $17::text = ANY (e.event_types)
+    ON CONFLICT DO NOTHING
+), recipients AS (
+    SELECT u.email AS address, coalesce(p.language, u.locale) AS language,
+           coalesce(p.daily_digest, false) AS digest,
+           coalesce((p.channels -> $3::text ->> 'email')::boolean, true) AS wanted
+    FROM directory_user u LEFT JOIN preference p ON p.subject = u.subject
+    WHERE u.email IS NOT NULL
+      AND CASE WHEN $6 <> '' THEN u.subject = $6 ELSE u.org_id = $4 AND u.roles && $18::text[] END
+    UNION ALL
+    SELECT o.email, NULL, false, true
+    FROM replica_organization o
+    WHERE $6 = '' AND $19::boolean AND o.id = $4 AND o.active AND o.email IS NOT NULL
 )
-SELECT pg_notify($15, $16) FROM new_item
-"""
-
-# Email recipients of an organization's role group: known users (with saved choices, if any) and,
-# when enabled, the organization's published contact address.
-GROUP_EMAILS = """
-SELECT u.email AS address, coalesce(p.language, u.locale) AS language,
-       coalesce(p.daily_digest, false) AS digest,
-       coalesce((p.channels -> $3::text ->> 'email')::boolean, true) AS wanted
-FROM directory_user u LEFT JOIN preference p ON p.subject = u.subject
-WHERE u.org_id = $1 AND u.roles && $2::text[] AND u.email IS NOT NULL
-UNION ALL
-SELECT o.email, NULL, false, true
-FROM replica_organization o
-WHERE $4::boolean AND o.id = $1 AND o.active AND o.email IS NOT NULL
-"""
-
-# The email of one person, by IdP subject.
-PERSON_EMAIL = """
-SELECT u.email AS address, coalesce(p.language, u.locale) AS language,
-       coalesce(p.daily_digest, false) AS digest,
-       coalesce((p.channels -> $2::text ->> 'email')::boolean, true) AS wanted
-FROM directory_user u LEFT JOIN preference p ON p.subject = u.subject
-WHERE u.subject = $1 AND u.email IS NOT NULL
+SELECT r.* FROM notified LEFT JOIN recipients r ON true
 """
 
 EMAIL = """
 INSERT INTO email_delivery (id, dedup_key, kind, address, language, subject_line, text_body,
                             html_body, message, status, attempts, next_attempt_at, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11)
-ON CONFLICT DO NOTHING
-"""
-
-# One delivery per subscribed endpoint of the organization. Disabled endpoints queue too: their
-# deliveries wait, and go out if an admin re-enables in time.
-WEBHOOKS = """
-INSERT INTO webhook_delivery (id, endpoint_id, event_id, event_type, payload, status, attempts,
-                              next_attempt_at, give_up_at, created_at)
-SELECT gen_random_uuid(), e.id, $2, $3, $4, 'pending', 0, $5, $6, $5
-FROM webhook_endpoint e
-WHERE e.org_id = $1 AND $3 = ANY (e.event_types)
 ON CONFLICT DO NOTHING
 """

@@ -241,6 +241,12 @@ async def test_delivery_connects_only_to_the_address_it_checked(harness: Harness
 
     await eventually(arrived)
     assert receiver.requests[0]["headers"]["host"] == f"localhost:{port}"
+
+    async def settled() -> bool:
+        log = (await harness.get("admin.rwanga", f"/v1/webhooks/{endpoint['id']}/deliveries")).json()
+        return bool(log[0]["log"])
+
+    await eventually(settled)
     log = (await harness.get("admin.rwanga", f"/v1/webhooks/{endpoint['id']}/deliveries")).json()
     assert log[0]["log"][0]["address"] == "127.0.0.1"
 
