@@ -1,11 +1,12 @@
-"""Rules and benefits (on programmes and services), cost of living, exchange rates, entitlements."""
+"""Rules and benefits (on programmes and services), cost of living, exchange rates, entitlements.
+
+The rule and benefit routes are written by owned_routes.py from the descriptions below."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Response, status
+from fastapi import Depends, Path, Query, Response
 
 from services.registry import permissions
 from services.registry.common.codes import CurrencyCode, GovernorateCode
@@ -13,6 +14,7 @@ from services.registry.common.http import ETAG_RESPONSES, IfMatch, with_etag
 from services.registry.common.model import Session
 from services.registry.eligibility import repository, service
 from services.registry.eligibility.models import Benefit, EligibilityRule
+from services.registry.eligibility.owned_routes import OwnedItem, add_owned_routes
 from services.registry.eligibility.schemas import (
     BenefitIn,
     BenefitOut,
@@ -27,12 +29,8 @@ from services.registry.eligibility.schemas import (
 )
 from services.registry.places import catalogue
 from shared.auth import CurrentPrincipal, authenticated_router, require_roles
-from shared.errors import NotFound
 
 router = authenticated_router(tags=["eligibility"])
-
-# Rules and benefits hang on a programme (steering admin) or a service (its provider admin).
-_RULE_WRITERS = Depends(require_roles(*permissions.PROGRAMME_WRITE, *permissions.DIRECTORY_WRITE))
 
 
 def rule_out(rule: EligibilityRule) -> RuleOut:
@@ -69,212 +67,36 @@ def benefit_out(b: Benefit) -> BenefitOut:
     )
 
 
-# --- rules --------------------------------------------------------------------------------------
-
-
-@router.get("/programmes/{programme_id}/rules", summary="A programme's eligibility rules")
-async def programme_rules(
-    programme_id: uuid.UUID, session: Session, include_deactivated: bool = False
-) -> list[RuleOut]:
-    await service.owner_of(session, None, programme_id=programme_id)
-    rows = await repository.rules_of(
-        session, programme_id=programme_id, include_deactivated=include_deactivated
-    )
-    return [rule_out(r) for r in rows]
-
-
-@router.get("/services/{service_id}/rules", summary="A service's eligibility rules")
-async def service_rules(
-    service_id: uuid.UUID, session: Session, include_deactivated: bool = False
-) -> list[RuleOut]:
-    await service.owner_of(session, None, service_id=service_id)
-    rows = await repository.rules_of(session, service_id=service_id, include_deactivated=include_deactivated)
-    return [rule_out(r) for r in rows]
-
-
-@router.post(
-    "/programmes/{programme_id}/rules",
-    status_code=status.HTTP_201_CREATED,
-    summary="Add an eligibility rule to a programme (steering admin)",
-    dependencies=[Depends(require_roles(*permissions.PROGRAMME_WRITE))],
-    responses=ETAG_RESPONSES,
+RULES = OwnedItem(
+    name="rule",
+    collection="rules",
+    label="eligibility rule",
+    article="an",
+    schema_in=RuleIn,
+    schema_out=RuleOut,
+    present=rule_out,
+    list_of=repository.rules_of,
+    get=repository.get_rule,
+    add=service.add_rule,
+    replace=service.replace_rule,
+    deactivate=service.deactivate_rule,
 )
-async def add_programme_rule(
-    programme_id: uuid.UUID, body: RuleIn, session: Session, principal: CurrentPrincipal, response: Response
-) -> RuleOut:
-    rule = await service.add_rule(session, principal, body, programme_id=programme_id)
-    with_etag(response, rule.version)
-    response.headers["Location"] = f"/v1/rules/{rule.id}"
-    return rule_out(rule)
-
-
-@router.post(
-    "/services/{service_id}/rules",
-    status_code=status.HTTP_201_CREATED,
-    summary="Add an eligibility rule to a service of your organization (provider admin)",
-    dependencies=[Depends(require_roles(*permissions.DIRECTORY_WRITE))],
-    responses=ETAG_RESPONSES,
+BENEFITS = OwnedItem(
+    name="benefit",
+    collection="benefits",
+    label="benefit",
+    article="a",
+    schema_in=BenefitIn,
+    schema_out=BenefitOut,
+    present=benefit_out,
+    list_of=repository.benefits_of,
+    get=repository.get_benefit,
+    add=service.add_benefit,
+    replace=service.replace_benefit,
+    deactivate=service.deactivate_benefit,
 )
-async def add_service_rule(
-    service_id: uuid.UUID, body: RuleIn, session: Session, principal: CurrentPrincipal, response: Response
-) -> RuleOut:
-    rule = await service.add_rule(session, principal, body, service_id=service_id)
-    with_etag(response, rule.version)
-    response.headers["Location"] = f"/v1/rules/{rule.id}"
-    return rule_out(rule)
-
-
-@router.get("/rules/{rule_id}", summary="One eligibility rule")
-async def get_rule(rule_id: uuid.UUID, session: Session, response: Response) -> RuleOut:
-    rule = await repository.get_rule(session, rule_id)
-    if rule is None:
-        raise NotFound(f"No eligibility rule {rule_id}.")
-    with_etag(response, rule.version)
-    return rule_out(rule)
-
-
-@router.put(
-    "/rules/{rule_id}",
-    summary="Replace an eligibility rule",
-    dependencies=[_RULE_WRITERS],
-    responses=ETAG_RESPONSES,
-)
-async def replace_rule(
-    rule_id: uuid.UUID,
-    body: RuleIn,
-    session: Session,
-    principal: CurrentPrincipal,
-    response: Response,
-    if_match: IfMatch = None,
-) -> RuleOut:
-    rule = await service.replace_rule(session, principal, rule_id, body, if_match)
-    with_etag(response, rule.version)
-    return rule_out(rule)
-
-
-@router.post(
-    "/rules/{rule_id}/deactivate",
-    summary="Deactivate an eligibility rule",
-    dependencies=[_RULE_WRITERS],
-    responses=ETAG_RESPONSES,
-)
-async def deactivate_rule(
-    rule_id: uuid.UUID,
-    session: Session,
-    principal: CurrentPrincipal,
-    response: Response,
-    if_match: IfMatch = None,
-) -> RuleOut:
-    rule = await service.deactivate_rule(session, principal, rule_id, if_match)
-    with_etag(response, rule.version)
-    return rule_out(rule)
-
-
-# --- benefits -----------------------------------------------------------------------------------
-
-
-@router.get("/programmes/{programme_id}/benefits", summary="A programme's benefits")
-async def programme_benefits(
-    programme_id: uuid.UUID, session: Session, include_deactivated: bool = False
-) -> list[BenefitOut]:
-    await service.owner_of(session, None, programme_id=programme_id)
-    rows = await repository.benefits_of(
-        session, programme_id=programme_id, include_deactivated=include_deactivated
-    )
-    return [benefit_out(b) for b in rows]
-
-
-@router.get("/services/{service_id}/benefits", summary="A service's benefits")
-async def service_benefits(
-    service_id: uuid.UUID, session: Session, include_deactivated: bool = False
-) -> list[BenefitOut]:
-    await service.owner_of(session, None, service_id=service_id)
-    rows = await repository.benefits_of(
-        session, service_id=service_id, include_deactivated=include_deactivated
-    )
-    return [benefit_out(b) for b in rows]
-
-
-@router.post(
-    "/programmes/{programme_id}/benefits",
-    status_code=status.HTTP_201_CREATED,
-    summary="Add a benefit to a programme (steering admin)",
-    dependencies=[Depends(require_roles(*permissions.PROGRAMME_WRITE))],
-    responses=ETAG_RESPONSES,
-)
-async def add_programme_benefit(
-    programme_id: uuid.UUID,
-    body: BenefitIn,
-    session: Session,
-    principal: CurrentPrincipal,
-    response: Response,
-) -> BenefitOut:
-    benefit = await service.add_benefit(session, principal, body, programme_id=programme_id)
-    with_etag(response, benefit.version)
-    response.headers["Location"] = f"/v1/benefits/{benefit.id}"
-    return benefit_out(benefit)
-
-
-@router.post(
-    "/services/{service_id}/benefits",
-    status_code=status.HTTP_201_CREATED,
-    summary="Add a benefit to a service of your organization (provider admin)",
-    dependencies=[Depends(require_roles(*permissions.DIRECTORY_WRITE))],
-    responses=ETAG_RESPONSES,
-)
-async def add_service_benefit(
-    service_id: uuid.UUID, body: BenefitIn, session: Session, principal: CurrentPrincipal, response: Response
-) -> BenefitOut:
-    benefit = await service.add_benefit(session, principal, body, service_id=service_id)
-    with_etag(response, benefit.version)
-    response.headers["Location"] = f"/v1/benefits/{benefit.id}"
-    return benefit_out(benefit)
-
-
-@router.get("/benefits/{benefit_id}", summary="One benefit")
-async def get_benefit(benefit_id: uuid.UUID, session: Session, response: Response) -> BenefitOut:
-    benefit = await repository.get_benefit(session, benefit_id)
-    if benefit is None:
-        raise NotFound(f"No benefit {benefit_id}.")
-    with_etag(response, benefit.version)
-    return benefit_out(benefit)
-
-
-@router.put(
-    "/benefits/{benefit_id}",
-    summary="Replace a benefit",
-    dependencies=[_RULE_WRITERS],
-    responses=ETAG_RESPONSES,
-)
-async def replace_benefit(
-    benefit_id: uuid.UUID,
-    body: BenefitIn,
-    session: Session,
-    principal: CurrentPrincipal,
-    response: Response,
-    if_match: IfMatch = None,
-) -> BenefitOut:
-    benefit = await service.replace_benefit(session, principal, benefit_id, body, if_match)
-    with_etag(response, benefit.version)
-    return benefit_out(benefit)
-
-
-@router.post(
-    "/benefits/{benefit_id}/deactivate",
-    summary="Deactivate a benefit",
-    dependencies=[_RULE_WRITERS],
-    responses=ETAG_RESPONSES,
-)
-async def deactivate_benefit(
-    benefit_id: uuid.UUID,
-    session: Session,
-    principal: CurrentPrincipal,
-    response: Response,
-    if_match: IfMatch = None,
-) -> BenefitOut:
-    benefit = await service.deactivate_benefit(session, principal, benefit_id, if_match)
-    with_etag(response, benefit.version)
-    return benefit_out(benefit)
+add_owned_routes(router, RULES)
+add_owned_routes(router, BENEFITS)
 
 
 # --- cost of living and exchange rates ----------------------------------------------------------

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Query, Response, status
+from fastapi import Query
 
 from services.registry import permissions
-from services.registry.common.http import (
-    ETAG_RESPONSES,
-    READ_RESPONSES,
-    IfMatch,
-    IfNoneMatch,
-    not_modified_response,
-    with_etag,
-)
+from services.registry.common.entity_routes import Write, add_entity_routes
 from services.registry.common.model import Session
 from services.registry.common.paging import Page, Paging
 from services.registry.organizations import repository, service
 from services.registry.organizations.models import OrganizationKind
 from services.registry.organizations.schemas import OrganizationCreate, OrganizationOut, OrganizationUpdate
 from services.registry.search.normalise import tokens
-from shared.auth import CurrentPrincipal, authenticated_router, require_roles
+from shared.auth import authenticated_router
 
 router = authenticated_router(prefix="/organizations", tags=["organizations"])
 
@@ -46,65 +38,21 @@ async def list_organizations(
     return Page[OrganizationOut].of([OrganizationOut.of(o) for o in rows], paging, total)
 
 
-@router.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    summary="Create an organization (platform admin)",
-    dependencies=[Depends(require_roles(*permissions.ORGANIZATION_ADMIN))],
-    responses=ETAG_RESPONSES,
+add_entity_routes(
+    router,
+    noun="organization",
+    id_param="organization_id",
+    service=service,
+    out=OrganizationOut,
+    create_schema=OrganizationCreate,
+    update_schema=OrganizationUpdate,
+    create=Write("Create an organization (platform admin)", permissions.ORGANIZATION_ADMIN),
+    update=Write(
+        "Change an organization (platform admin; a provider admin: their own profile)",
+        permissions.ORGANIZATION_PROFILE,
+    ),
+    deactivate=Write(
+        "Deactivate an organization with its services and locations (platform admin)",
+        permissions.ORGANIZATION_ADMIN,
+    ),
 )
-async def create_organization(
-    body: OrganizationCreate, session: Session, principal: CurrentPrincipal, response: Response
-) -> OrganizationOut:
-    org = await service.create(session, principal, body)
-    with_etag(response, org.version)
-    response.headers["Location"] = f"/v1/organizations/{org.id}"
-    return OrganizationOut.of(org)
-
-
-@router.get("/{organization_id}", response_model=OrganizationOut, responses=READ_RESPONSES)
-async def get_organization(
-    organization_id: uuid.UUID, session: Session, response: Response, if_none_match: IfNoneMatch = None
-) -> Any:
-    org = await service.get(session, organization_id)
-    if (cached := not_modified_response(if_none_match, org.version)) is not None:
-        return cached
-    with_etag(response, org.version)
-    return OrganizationOut.of(org)
-
-
-@router.patch(
-    "/{organization_id}",
-    summary="Change an organization (platform admin; a provider admin: their own profile)",
-    dependencies=[Depends(require_roles(*permissions.ORGANIZATION_PROFILE))],
-    responses=ETAG_RESPONSES,
-)
-async def update_organization(
-    organization_id: uuid.UUID,
-    body: OrganizationUpdate,
-    session: Session,
-    principal: CurrentPrincipal,
-    response: Response,
-    if_match: IfMatch = None,
-) -> OrganizationOut:
-    org = await service.update(session, principal, organization_id, body, if_match)
-    with_etag(response, org.version)
-    return OrganizationOut.of(org)
-
-
-@router.post(
-    "/{organization_id}/deactivate",
-    summary="Deactivate an organization with its services and locations (platform admin)",
-    dependencies=[Depends(require_roles(*permissions.ORGANIZATION_ADMIN))],
-    responses=ETAG_RESPONSES,
-)
-async def deactivate_organization(
-    organization_id: uuid.UUID,
-    session: Session,
-    principal: CurrentPrincipal,
-    response: Response,
-    if_match: IfMatch = None,
-) -> OrganizationOut:
-    org = await service.deactivate(session, principal, organization_id, if_match)
-    with_etag(response, org.version)
-    return OrganizationOut.of(org)

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Query, Response, status
+from fastapi import Query
 
 from services.registry import permissions
-from services.registry.common.http import (
-    ETAG_RESPONSES,
-    READ_RESPONSES,
-    IfMatch,
-    IfNoneMatch,
-    not_modified_response,
-    with_etag,
-)
+from services.registry.common.entity_routes import Write, add_entity_routes
 from services.registry.common.model import Session
 from services.registry.common.paging import Page, Paging
 from services.registry.search.normalise import tokens
 from services.registry.taxonomy import repository, service
 from services.registry.taxonomy.models import Dimension
 from services.registry.taxonomy.schemas import TermCreate, TermOut, TermUpdate
-from shared.auth import CurrentPrincipal, authenticated_router, require_roles
+from shared.auth import authenticated_router
 
 router = authenticated_router(prefix="/taxonomy-terms", tags=["taxonomy"])
 
@@ -50,65 +43,15 @@ async def list_terms(
     return Page[TermOut].of([TermOut.of(t) for t in rows], paging, total)
 
 
-@router.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    summary="Create a taxonomy term (steering admin)",
-    dependencies=[Depends(require_roles(*permissions.TAXONOMY_WRITE))],
-    responses=ETAG_RESPONSES,
+add_entity_routes(
+    router,
+    noun="term",
+    id_param="term_id",
+    service=service,
+    out=TermOut,
+    create_schema=TermCreate,
+    update_schema=TermUpdate,
+    create=Write("Create a taxonomy term (steering admin)", permissions.TAXONOMY_WRITE),
+    update=Write("Change a taxonomy term (steering admin)", permissions.TAXONOMY_WRITE),
+    deactivate=Write("Deactivate a taxonomy term (steering admin)", permissions.TAXONOMY_WRITE),
 )
-async def create_term(
-    body: TermCreate, session: Session, principal: CurrentPrincipal, response: Response
-) -> TermOut:
-    term = await service.create(session, principal, body)
-    with_etag(response, term.version)
-    response.headers["Location"] = f"/v1/taxonomy-terms/{term.id}"
-    return TermOut.of(term)
-
-
-@router.get("/{term_id}", response_model=TermOut, responses=READ_RESPONSES)
-async def get_term(
-    term_id: uuid.UUID, session: Session, response: Response, if_none_match: IfNoneMatch = None
-) -> Any:
-    term = await service.get(session, term_id)
-    if (cached := not_modified_response(if_none_match, term.version)) is not None:
-        return cached
-    with_etag(response, term.version)
-    return TermOut.of(term)
-
-
-@router.patch(
-    "/{term_id}",
-    summary="Change a taxonomy term (steering admin)",
-    dependencies=[Depends(require_roles(*permissions.TAXONOMY_WRITE))],
-    responses=ETAG_RESPONSES,
-)
-async def update_term(
-    term_id: uuid.UUID,
-    body: TermUpdate,
-    session: Session,
-    principal: CurrentPrincipal,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TermOut:
-    term = await service.update(session, principal, term_id, body, if_match)
-    with_etag(response, term.version)
-    return TermOut.of(term)
-
-
-@router.post(
-    "/{term_id}/deactivate",
-    summary="Deactivate a taxonomy term (steering admin)",
-    dependencies=[Depends(require_roles(*permissions.TAXONOMY_WRITE))],
-    responses=ETAG_RESPONSES,
-)
-async def deactivate_term(
-    term_id: uuid.UUID,
-    session: Session,
-    principal: CurrentPrincipal,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TermOut:
-    term = await service.deactivate(session, principal, term_id, if_match)
-    with_etag(response, term.version)
-    return TermOut.of(term)
