@@ -20,8 +20,11 @@ import psutil
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
+from click.testing import Result
+from typer.testing import CliRunner
 
 from hawkari import stack
+from hawkari.cli import app
 from hawkari.doctor import Finding, diagnose, load
 from shared.messaging import StreamSpec, ensure_stream
 from shared.migrations import alembic_config, upgrade
@@ -57,10 +60,9 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str
             proc.kill()
 
 
-def doctor_cli(env: dict[str, str], **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*HAWKARI, "doctor"], cwd=REPO, env={**env, **extra}, capture_output=True, text=True, timeout=120
-    )
+def doctor_cli(env: dict[str, str]) -> Result:
+    """`hawkari doctor` as typed, run in this process (a new interpreter costs seconds)."""
+    return CliRunner().invoke(app, ["doctor"], env=env, catch_exceptions=False)
 
 
 def failures(data_dir: Path) -> list[Finding]:
@@ -74,7 +76,7 @@ def nats_url(data_dir: Path) -> str:
 def test_a_healthy_stack_passes(running: tuple[dict[str, str], Path]) -> None:
     env, _ = running
     result = doctor_cli(env)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.exit_code == 0, result.stdout + result.stderr
     for spec in stack.present_services():
         port = env[f"HAWKARI_{spec.name.upper()}_PORT"]
         assert f"{spec.name} at http://127.0.0.1:{port} is ready." in result.stdout
@@ -165,7 +167,7 @@ def test_nats_down_is_named(running: tuple[dict[str, str], Path]) -> None:
     while port_is_taken(port) and time.monotonic() < deadline:
         time.sleep(0.05)
     result = doctor_cli(env)
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert f"FAIL  NATS at {url} cannot be reached (connection refused)" in result.stdout
     assert "problem(s) found" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
