@@ -82,6 +82,8 @@ async def _csrf(request: Request, exc: Exception) -> Response:
 
 async def _api_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiProblem)
+    if exc.status == 422 and request.method == "GET":  # a malformed id in the address
+        return await _error_page(request, 404, _("Page not found"), _("There is no page at this address."))
     status = exc.status if exc.status in (403, 404, 409, 412, 503) else 502
     return await _error_page(request, status, _("Something went wrong"), problem_message(exc))
 

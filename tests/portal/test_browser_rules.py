@@ -126,7 +126,7 @@ PAGES = {
 }
 
 
-def test_pages_are_light_and_only_the_portal_is_asked(
+def test_pages_are_light_accessible_and_only_the_portal_is_asked(
     portal_stack: Stack, new_context: Any, traffic: Traffic
 ) -> None:
     portal = portal_stack.portal
@@ -144,6 +144,15 @@ def test_pages_are_light_and_only_the_portal_is_asked(
             fresh.on("requestfinished", lambda request, seen=seen: seen.append(request))
             fresh.goto(portal + path, wait_until="load")
             fresh.wait_for_timeout(300)
+            # Accessible: a title, every visible control labelled, and the keyboard starts at the skip link.
+            assert fresh.title().strip(), path
+            unlabelled = fresh.evaluate(
+                "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
+                ".filter(e => !e.labels.length && !e.getAttribute('aria-label')).map(e => e.name)"
+            )
+            assert not unlabelled, (path, unlabelled)
+            fresh.keyboard.press("Tab")
+            assert fresh.evaluate("document.activeElement.className") == "skip-link", path
             total = 0
             for request in seen:
                 assert urlsplit(request.url).netloc == portal_host, request.url
