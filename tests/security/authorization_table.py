@@ -402,6 +402,12 @@ NOTIFICATIONS = [
     Row("GET", "/v1/webhooks/{endpoint_id}/deliveries", WEBHOOK_ADMIN),
     Row(
         "POST",
+        "/v1/webhooks/{endpoint_id}/secret/rotate",
+        WEBHOOK_ADMIN,
+        body=lambda w, s: {"grace_hours": 1},
+    ),
+    Row(
+        "POST",
         "/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver",
         table(provider_admin=(202, 404)),
     ),
