@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -46,8 +47,8 @@ def main() -> None:
     parser.add_argument("--outage", type=float, default=LONG.outage_s, help="seconds a server stays away")
     args = parser.parse_args()
     plan = dataclasses.replace(LONG, rounds=args.rounds, workers=args.workers, outage_s=args.outage)
-    with tempfile.TemporaryDirectory(prefix="hawkari-faults-") as tmp:
-        outcome = asyncio.run(run(Path(tmp) / "stack", plan, log=lambda m: print(m, flush=True)))
+    folder = Path(tempfile.mkdtemp(prefix="hawkari-faults-"))
+    outcome = asyncio.run(run(folder / "stack", plan, log=lambda m: print(m, flush=True)))
     result = {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **outcome.summary(),
@@ -60,6 +61,10 @@ def main() -> None:
     (RESULTS / "faults.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(result, indent=2, ensure_ascii=False))
     print(outcome.line())
+    if result["healthy"]:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        print(f"kept for inspection (logs, databases, mail): {folder}")
     sys.exit(0 if result["healthy"] else 1)
 
 

@@ -60,8 +60,9 @@ class Tally:
     expected: int = 0
     lost: int = 0
     duplicated: int = 0
-    # Second copies sent again after a kill -9 of the sender between its send and its record of it
-    # (email and webhooks: no transaction spans a remote server). Receivers drop them by id.
+    # Second copies sent again because the sender could not record the first (killed, or its database
+    # down, between the send and the record): no transaction spans a remote server, so email and
+    # webhooks are at least once there. Webhook receivers drop them by webhook-id.
     after_crash: int = 0
     examples: list[str] = field(default_factory=list)
 
@@ -225,10 +226,11 @@ async def check(
     maildir: Path,
     webhooks: list[tuple[str, float]],
     case_ids: list[str],
-    sender_crashes: list[float],
+    sender_interruptions: list[tuple[float, float]],
 ) -> Findings:
-    """``webhooks``: (webhook-id, wall time) as received; ``sender_crashes``: wall times of each
-    kill -9 of the notifications service."""
+    """``webhooks``: (webhook-id, wall time) as received; ``sender_interruptions``: wall-clock
+    windows in which the notifications service could not record a send (its kill -9, PostgreSQL
+    down)."""
     f = Findings()
     ids = list(ledger.referrals)
     verbs = {rid: [VERB[s] for s in rec.statuses] for rid, rec in ledger.referrals.items()}
@@ -325,8 +327,12 @@ async def check(
         if verb in AUDIENCE and eid not in emailed_events:
             f.email.miss(f"no email queued for {verb} of {rid}")
     received: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    unlinked = 0
     for rcpt, rid, subject, stored in read_mail(maildir):
         received[(rcpt, rid)][subject].append(stored)
+        unlinked += rid == ""
+    if unlinked:
+        f.email.examples.append(f"{unlinked} messages in the sink name no referral")
     for (address, rid), n in wanted.items():
         got = received.get((address, rid), {})
         f.email.expected += n
@@ -337,7 +343,7 @@ async def check(
                 f.email.twice(
                     f"email {subject!r} to {address} ×{len(times)}",
                     len(times) - 1,
-                    _after_crash(sorted(times), sender_crashes),
+                    _after_crash(sorted(times), sender_interruptions),
                 )
 
     # Webhooks: one delivery per event of the provider's audience, by webhook-id (the event id).
@@ -352,7 +358,7 @@ async def check(
                 f.webhook.miss(f"webhook {verb} of {rid}")
             elif len(times) > 1:
                 f.webhook.twice(
-                    f"webhook {eid} ×{len(times)}", len(times) - 1, _after_crash(times, sender_crashes)
+                    f"webhook {eid} ×{len(times)}", len(times) - 1, _after_crash(times, sender_interruptions)
                 )
 
     # The read model ends where the referrals service ends.
@@ -364,6 +370,11 @@ async def check(
     return f
 
 
-def _after_crash(times: list[float], crashes: list[float]) -> int:
-    """How many of the later copies follow a crash of the sender that came after the copy before."""
-    return sum(1 for before, after in itertools.pairwise(times) if any(before <= c <= after for c in crashes))
+def _after_crash(times: list[float], windows: list[tuple[float, float]]) -> int:
+    """How many later copies follow an interruption of the sender that overlaps the gap since the
+    copy before."""
+    return sum(
+        1
+        for before, after in itertools.pairwise(times)
+        if any(start <= after and end >= before for start, end in windows)
+    )

@@ -8,6 +8,7 @@ every delivery it acknowledged: the ``webhook-id`` (the event id), the event typ
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 from standardwebhooks import Webhook
 
 from shared.processes import free_port
+from tests.faults.stack import hold_port
 
 
 @dataclass
@@ -34,6 +36,7 @@ class WebhookReceiver:
     received: list[Delivery] = field(default_factory=list)
     bad_signatures: int = 0
     _server: ThreadingHTTPServer | None = None
+    _hold: socket.socket | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -54,15 +57,21 @@ class WebhookReceiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
+        if self._hold is not None:
+            self._hold.close()
+            self._hold = None
         ThreadingHTTPServer.allow_reuse_address = True
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True, name="webhook-receiver").start()
 
-    def stop(self) -> None:
+    def stop(self, hold: bool = False) -> None:
+        """Close the server; with ``hold``, keep its port from other programs until ``start``."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if hold:
+            self._hold = hold_port(self.port)
 
     def accept(self, body: bytes, headers: dict[str, str]) -> int:
         if self.secret is None:

@@ -33,6 +33,9 @@ FAULTS = (
     "kill -9 registry",
     "kill -9 coordination",
 )
+# Faults after which the notifications service may send an email or webhook again: it could not
+# record that it had sent it.
+SENDER_INTERRUPTIONS = ("kill -9 notifications", "restart postgres")
 # What a user reads while PostgreSQL is down: every service must say 503 with Retry-After.
 PROBES = {
     "referrals": (COUNSELLOR, "/v1/referrals?limit=1"),
@@ -83,7 +86,7 @@ class Fault:
     kind: str
     started: float
     ended: float
-    wall: float  # time.time() when it began
+    wall: tuple[float, float]  # time.time() when it began and ended
 
 
 @dataclass
@@ -194,7 +197,7 @@ async def _inject(
         await asyncio.sleep(plan.outage_s)
         await asyncio.to_thread(stack.start_smtp)
     elif kind == "webhook receiver down":
-        await asyncio.to_thread(receiver.stop)
+        await asyncio.to_thread(receiver.stop, True)
         await asyncio.sleep(plan.outage_s)
         receiver.start()
     else:
@@ -230,7 +233,7 @@ async def run(root: Path, plan: Plan, log: Any = print) -> Outcome:
             for kind in plan.faults:
                 t0, wall = time.monotonic(), time.time()
                 await _inject(kind, stack, receiver, client, plan, probes)
-                faults.append(Fault(kind, t0, time.monotonic(), wall))
+                faults.append(Fault(kind, t0, time.monotonic(), (wall, time.time())))
                 log(
                     f"round {round_no + 1}: {kind} ({time.monotonic() - t0:.1f} s), "
                     f"operations so far {ledger.operations}"
@@ -252,7 +255,7 @@ async def run(root: Path, plan: Plan, log: Any = print) -> Outcome:
                 maildir=stack.maildir,
                 webhooks=[(d.webhook_id, d.at) for d in receiver.received],
                 case_ids=setup.case_ids,
-                sender_crashes=[x.wall for x in faults if x.kind == "kill -9 notifications"],
+                sender_interruptions=[x.wall for x in faults if x.kind in SENDER_INTERRUPTIONS],
             )
 
         latest: list[Findings] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -70,6 +71,7 @@ class FaultStack:
     children: dict[str, Child] = field(default_factory=dict)
     idp_port: int = field(default_factory=free_port)
     smtp_port: int = field(default_factory=free_port)
+    _smtp_hold: socket.socket = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.postgres = EmbeddedPostgres("postgres", free_port(), self.root / "postgres")
@@ -235,9 +237,20 @@ class FaultStack:
         if child.process is not None:
             child.process.kill()
             child.process.wait(10)
+        self._smtp_hold = hold_port(self.smtp_port)
 
     def start_smtp(self) -> None:
         child = self.children["smtp-sink"]
-        child.stopping = False
+        self._smtp_hold.close()
         child.start()
+        child.stopping = False  # after start: the supervisor must not start a second one meanwhile
         assert wait_for_port(self.smtp_port, 20, child.process), "the SMTP sink did not come back"
+
+
+def hold_port(port: int) -> socket.socket:
+    """Keep a stopped server's port bound but not listening: a client is refused, as by a server that
+    is down, and no other program on the machine (another test) can take the port meanwhile."""
+    hold = socket.socket()
+    hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    hold.bind(("127.0.0.1", port))
+    return hold

@@ -1,6 +1,9 @@
 """Faults survived under load, with every part a real process (see tests/faults/scenario.py).
 
-The short run (every kind of fault once) is part of the suite; the long one runs by hand:
+The short run is part of the suite: under load, once each, kill -9 of the referrals and the
+notifications service (their relay and consumers run inside), NATS and PostgreSQL restarted, the
+SMTP sink and the webhook receiver away for a while. The long run, by hand, repeats every fault
+(also kill -9 of the registry and coordination) for several rounds under a heavier load:
 ``HAWKARI_FAULTS_LONG=1 uv run --frozen pytest tests/faults -s`` or ``python -m bench.faults``.
 """
 
@@ -29,8 +32,8 @@ async def test_nothing_is_lost_doubled_or_reversed_while_processes_die(tmp_path:
     assert outcome.findings.lost == 0, problems
     f = outcome.findings
     assert f.referrals.duplicated == f.events.duplicated == f.inbox.duplicated == 0, problems
-    # Email and webhooks cross to another server: a kill -9 between the send and its record sends
-    # that one again after the lease (same webhook-id). Any other second copy is a defect.
+    # Email and webhooks cross to another server: a sender that cannot record a send (killed, or its
+    # database down) sends it again after the lease (same webhook-id). Any other copy is a defect.
     assert f.unexplained_duplicates == 0, problems
     assert outcome.findings.unpublished == 0
     assert not outcome.findings.status_mismatch, problems
