@@ -105,7 +105,7 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str) -> di
     command += ["--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
     proc = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
-        assert wait_for_port(port, 30, proc), "the referrals service did not start"
+        assert wait_for_port(port, 120, proc), "the referrals service did not start"
         bearer = {"Authorization": f"Bearer {await token(idp, 'counsellor.erbil')}"}
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         async with httpx.AsyncClient(

@@ -38,7 +38,8 @@ async def list_cases(
     ctx: CtxDep,
     status: Annotated[str | None, Query(pattern="^(open|closed|erased)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # PostgreSQL's OFFSET is a bigint: a larger one would be a 500, not a 422.
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> list[CaseOut]:
     return [case_out(c) for c in await service.list_cases(ctx, status, limit, offset)]
 

@@ -12,7 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals.cases.models import Case
+from services.referrals.db import outbox
 from services.referrals.referrals.models import Referral
+from shared.events.contracts import EventContract
+from shared.events.envelope import make_event
+from shared.outbox import NOTIFY_CHANNEL
+from shared.telemetry import inject_headers
 
 # The referrals through which a case is receiving (or has received) a service.
 TAKEN_STATES = ("accepted", "in_progress", "completed")
@@ -99,11 +104,49 @@ async def creation_view(
     )
 
 
-async def insert(session: AsyncSession, ref: Referral) -> None:
-    """One INSERT of a new referral, without the ORM unit of work (it is not read back)."""
-    await session.execute(_INSERT, {key: getattr(ref, key) for key in _REFERRAL_COLUMNS})
+async def insert(session: AsyncSession, ref: Referral, event: EventContract | None = None) -> None:
+    """Insert a new referral, and with it its outbox event, in one statement.
+
+    Not through the ORM unit of work (the row is not read back). The event is written exactly as
+    ``shared.outbox.add_event`` writes it, NOTIFY included, in data-modifying CTEs: PostgreSQL
+    runs each of them once, whether or not the main query reads them.
+    """
+    params = {key: getattr(ref, key) for key in _REFERRAL_COLUMNS}
+    if event is None:
+        await session.execute(_INSERT, params)
+        return
+    envelope = make_event(event, subject=str(ref.id))
+    params.update(
+        outbox_id=envelope.id,
+        outbox_subject=event.subject(str(ref.id)),
+        outbox_type=envelope.type,
+        outbox_envelope=envelope.model_dump(mode="json", exclude_none=True),
+        outbox_headers=inject_headers(),
+    )
+    await session.execute(_INSERT_WITH_EVENT, params)
 
 
-# Built once: the compiled statement is cached, only the parameters change per referral.
-_INSERT = sa.insert(Referral.__table__)
+# Built once: the compiled statements are cached, only the parameters change per referral.
 _REFERRAL_COLUMNS = tuple(c.key for c in Referral.__table__.columns)
+_INSERT = sa.insert(Referral.__table__)
+_INSERT_WITH_EVENT = (
+    sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, ""))
+    .add_cte(
+        sa.insert(Referral.__table__)
+        .values({key: sa.bindparam(key) for key in _REFERRAL_COLUMNS})
+        .cte("new_referral")
+    )
+    .add_cte(
+        sa.insert(outbox)
+        .values(
+            id=sa.bindparam("outbox_id"),
+            subject=sa.bindparam("outbox_subject"),
+            type=sa.bindparam("outbox_type"),
+            envelope=sa.bindparam("outbox_envelope"),
+            headers=sa.bindparam("outbox_headers"),
+            # Python-side column defaults are not applied inside a CTE: name every column.
+            created_at=sa.func.now(),
+        )
+        .cte("new_event")
+    )
+)

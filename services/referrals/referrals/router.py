@@ -52,7 +52,8 @@ async def list_referrals(
     ctx: CtxDep,
     status: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # PostgreSQL's OFFSET is a bigint: a larger one would be a 500, not a 422.
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> list[ReferralOut]:
     out = []
     for ref, case in await service.list_visible(ctx, status, limit, offset):

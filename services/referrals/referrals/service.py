@@ -160,9 +160,11 @@ async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Re
             ctx.session, case.id, f"referral:{ref.id}", {"override_reason": body.override.reason}
         )
     if body.send:
-        # Sent in the same unit of work: the row is inserted once, already in its sent state.
-        await _send(ctx, case, ref)
-    await repository.insert(ctx.session, ref)
+        # Sent in the same unit of work: the row is inserted once, already in its sent state,
+        # together with its outbox event in one statement.
+        await repository.insert(ctx.session, ref, await _send(ctx, case, ref))
+    else:
+        await repository.insert(ctx.session, ref)
     if ref.capacity_warning:
         warnings.append("no_capacity")
     detail: dict[str, Any] = {"service_id": str(svc.id), "warnings": warnings}
@@ -191,22 +193,19 @@ async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Re
     return ref, case, warnings
 
 
-async def _send(ctx: Ctx, case: Case, ref: Referral) -> None:
+async def _send(ctx: Ctx, case: Case, ref: Referral) -> contracts.ReferralSent:
+    """Mark the referral sent; the caller publishes the event it returns."""
     now = ctx.clock.now()
     ref.status = "sent"
     ref.sent_at = now
     ref.sent_by_subject = ctx.actor.subject
     ref.deadline_at = now + timedelta(hours=ref.response_hours)
-    await publish(
-        ctx.session,
-        contracts.ReferralSent(
-            **event_fields(case, ref),
-            legal_basis=ref.legal_basis,
-            capacity_warning=ref.capacity_warning,
-            deadline_at=ref.deadline_at.isoformat(),
-            cash_overlap_kinds=await cash_overlap_kinds(ctx, ref),
-        ),
-        ref.id,
+    return contracts.ReferralSent(
+        **event_fields(case, ref),
+        legal_basis=ref.legal_basis,
+        capacity_warning=ref.capacity_warning,
+        deadline_at=ref.deadline_at.isoformat(),
+        cash_overlap_kinds=await cash_overlap_kinds(ctx, ref),
     )
 
 
@@ -282,7 +281,7 @@ async def apply(ctx: Ctx, case: Case, ref: Referral, action: str, **data: Any) -
     now = ctx.clock.now()
     previous = ref.status
     if action == "send":
-        await _send(ctx, case, ref)
+        await publish(ctx.session, await _send(ctx, case, ref), ref.id)
     ref.status = spec.target
     ref.updated_at = now
     ref.version += 1
