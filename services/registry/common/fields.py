@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from shared.errors import InvalidField
 
 
@@ -11,6 +14,12 @@ class FieldErrors:
 
     def add(self, pointer: str, message: str) -> None:
         self.items.append((pointer, message))
+
+    def not_null(self, changes: Mapping[str, Any], *fields: str) -> None:
+        """In a PATCH, `null` clears an optional field; these fields are required and cannot be cleared."""
+        for field in fields:
+            if field in changes and changes[field] is None:
+                self.add(f"/{field}", "may not be null")
 
     def __bool__(self) -> bool:
         return bool(self.items)

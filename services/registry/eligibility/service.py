@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import permissions
+from services.registry.common.changes import deactivate_row, save_change
 from services.registry.common.etag import check_if_match
 from services.registry.common.events import publish
 from services.registry.common.fields import FieldErrors
@@ -213,17 +214,14 @@ async def add_rule(
         id=rule_id or uuid.uuid4(), kind=data.kind.value, params=params, note=data.note.as_dict(), **owner.ids
     )
     session.add(rule)
-    await session.flush()
-    await history.record(
+    await save_change(
         session,
         actor,
+        rule,
         entity_type="eligibility_rule",
-        entity_id=rule.id,
         organization_id=owner.organization_id,
-        version=rule.version,
         action="created",
         before={},
-        after=rule.snapshot(),
     )
     return rule
 
@@ -252,17 +250,14 @@ async def replace_rule(
     if rule.snapshot() == before:
         return rule
     rule.touch()
-    await session.flush()
-    await history.record(
+    await save_change(
         session,
         actor,
+        rule,
         entity_type="eligibility_rule",
-        entity_id=rule.id,
         organization_id=owner.organization_id,
-        version=rule.version,
         action="updated",
         before=before,
-        after=rule.snapshot(),
     )
     return rule
 
@@ -272,22 +267,9 @@ async def deactivate_rule(
 ) -> EligibilityRule:
     rule, owner = await _locked_rule(session, actor, rule_id)
     check_if_match(if_match, rule.version)
-    if rule.active:
-        before = rule.snapshot()
-        rule.deactivated_at = utcnow()
-        rule.touch()
-        await session.flush()
-        await history.record(
-            session,
-            actor,
-            entity_type="eligibility_rule",
-            entity_id=rule.id,
-            organization_id=owner.organization_id,
-            version=rule.version,
-            action="deactivated",
-            before=before,
-            after=rule.snapshot(),
-        )
+    await deactivate_row(
+        session, actor, rule, entity_type="eligibility_rule", organization_id=owner.organization_id
+    )
     return rule
 
 
@@ -378,17 +360,14 @@ async def add_benefit(
     benefit = Benefit(id=benefit_id or uuid.uuid4(), **owner.ids)
     _apply_benefit(benefit, data)
     session.add(benefit)
-    await session.flush()
-    await history.record(
+    await save_change(
         session,
         actor,
+        benefit,
         entity_type="benefit",
-        entity_id=benefit.id,
         organization_id=owner.organization_id,
-        version=benefit.version,
         action="created",
         before={},
-        after=benefit.snapshot(),
     )
     await _publish_benefit(session, benefit)
     return benefit
@@ -418,17 +397,14 @@ async def replace_benefit(
     if history.jsonable(benefit.snapshot()) == history.jsonable(before):
         return benefit
     benefit.touch()
-    await session.flush()
-    await history.record(
+    await save_change(
         session,
         actor,
+        benefit,
         entity_type="benefit",
-        entity_id=benefit.id,
         organization_id=owner.organization_id,
-        version=benefit.version,
         action="updated",
         before=before,
-        after=benefit.snapshot(),
     )
     await _publish_benefit(session, benefit)
     return benefit
@@ -439,22 +415,9 @@ async def deactivate_benefit(
 ) -> Benefit:
     benefit, owner = await _locked_benefit(session, actor, benefit_id)
     check_if_match(if_match, benefit.version)
-    if benefit.active:
-        before = benefit.snapshot()
-        benefit.deactivated_at = utcnow()
-        benefit.touch()
-        await session.flush()
-        await history.record(
-            session,
-            actor,
-            entity_type="benefit",
-            entity_id=benefit.id,
-            organization_id=owner.organization_id,
-            version=benefit.version,
-            action="deactivated",
-            before=before,
-            after=benefit.snapshot(),
-        )
+    if await deactivate_row(
+        session, actor, benefit, entity_type="benefit", organization_id=owner.organization_id
+    ):
         await _publish_benefit(session, benefit)
     return benefit
 

@@ -7,10 +7,10 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import permissions
+from services.registry.common.changes import deactivate_row, save_change
 from services.registry.common.etag import check_if_match
 from services.registry.common.events import publish
 from services.registry.common.fields import FieldErrors
-from services.registry.history import service as history
 from services.registry.locations import repository
 from services.registry.locations.models import Location, LocationType
 from services.registry.locations.schemas import LocationCreate, LocationUpdate
@@ -19,7 +19,6 @@ from services.registry.places import catalogue
 from services.registry.search import indexer
 from shared.auth import Principal
 from shared.contracts.registry import LocationDeactivated, LocationState, LocationUpserted, Translations
-from shared.db import utcnow
 from shared.errors import NotFound
 
 ENTITY = "location"
@@ -56,17 +55,14 @@ async def create(
     _check(loc, errors)
     errors.raise_if_any()
     session.add(loc)
-    await session.flush()
-    await history.record(
+    await save_change(
         session,
         actor,
+        loc,
         entity_type=ENTITY,
-        entity_id=loc.id,
         organization_id=loc.organization_id,
-        version=loc.version,
         action="created",
         before={},
-        after=loc.snapshot(),
     )
     await publish(session, event(loc, LocationUpserted), loc.id)
     return loc
@@ -87,9 +83,7 @@ async def update(
     check_if_match(if_match, loc.version)
     changes = data.model_dump(exclude_unset=True)
     errors = FieldErrors()
-    for field in ("location_type", "name"):
-        if field in changes and changes[field] is None:
-            errors.add(f"/{field}", "may not be null")
+    errors.not_null(changes, "location_type", "name")
     errors.raise_if_any()
     before = loc.snapshot()
     if "location_type" in changes:
@@ -113,17 +107,14 @@ async def update(
     if after == before:
         return loc
     loc.touch()
-    await session.flush()
-    await history.record(
+    await save_change(
         session,
         actor,
+        loc,
         entity_type=ENTITY,
-        entity_id=loc.id,
         organization_id=loc.organization_id,
-        version=loc.version,
         action="updated",
         before=before,
-        after=after,
     )
     await publish(session, event(loc, LocationUpserted), loc.id)
     if (before["governorate_code"], before["district_code"]) != (
@@ -154,23 +145,8 @@ async def deactivate_all_of(session: AsyncSession, actor: Principal, organizatio
 
 
 async def _deactivate(session: AsyncSession, actor: Principal, loc: Location) -> None:
-    if not loc.active:
+    if not await deactivate_row(session, actor, loc, entity_type=ENTITY, organization_id=loc.organization_id):
         return
-    before = loc.snapshot()
-    loc.deactivated_at = utcnow()
-    loc.touch()
-    await session.flush()
-    await history.record(
-        session,
-        actor,
-        entity_type=ENTITY,
-        entity_id=loc.id,
-        organization_id=loc.organization_id,
-        version=loc.version,
-        action="deactivated",
-        before=before,
-        after=loc.snapshot(),
-    )
     await publish(session, event(loc, LocationDeactivated), loc.id)
     await indexer.reindex_location(session, loc.id)
 

@@ -7,10 +7,10 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import permissions
+from services.registry.common.changes import deactivate_row, save_change
 from services.registry.common.etag import check_if_match
 from services.registry.common.events import publish
 from services.registry.common.fields import FieldErrors
-from services.registry.history import service as history
 from services.registry.organizations import repository
 from services.registry.organizations.models import Organization
 from services.registry.organizations.schemas import OrganizationCreate, OrganizationUpdate
@@ -23,7 +23,6 @@ from shared.contracts.registry import (
     OrganizationUpserted,
     Translations,
 )
-from shared.db import utcnow
 from shared.errors import Forbidden, NotFound
 
 ENTITY = "organization"
@@ -63,17 +62,14 @@ async def create(
     )
     org.search_text = _search_text(org)
     session.add(org)
-    await session.flush()
-    await history.record(
+    await save_change(
         session,
         actor,
+        org,
         entity_type=ENTITY,
-        entity_id=org.id,
         organization_id=org.id,
-        version=org.version,
         action="created",
         before={},
-        after=org.snapshot(),
     )
     await publish(session, event(org, OrganizationUpserted), org.id)
     return org
@@ -101,9 +97,7 @@ async def update(
         if forbidden:
             raise Forbidden(f"Only a platform admin may change {', '.join(forbidden)}.")
     errors = FieldErrors()
-    for field in ("kind", "name"):
-        if field in changes and changes[field] is None:
-            errors.add(f"/{field}", "may not be null")
+    errors.not_null(changes, "kind", "name")
     if changes.get("parent_organization_id") is not None:
         await _check_parent(session, errors, org.id, changes["parent_organization_id"])
     errors.raise_if_any()
@@ -124,17 +118,14 @@ async def update(
         return org  # nothing changed: no new version, no event
     org.search_text = _search_text(org)
     org.touch()
-    await session.flush()
-    await history.record(
+    await save_change(
         session,
         actor,
+        org,
         entity_type=ENTITY,
-        entity_id=org.id,
         organization_id=org.id,
-        version=org.version,
         action="updated",
         before=before,
-        after=after,
     )
     await publish(session, event(org, OrganizationUpserted), org.id)
     if before["name"] != after["name"] or before["kind"] != after["kind"]:
@@ -155,23 +146,8 @@ async def deactivate(
     if org is None:
         raise NotFound(f"No organization {organization_id}.")
     check_if_match(if_match, org.version)
-    if not org.active:
+    if not await deactivate_row(session, actor, org, entity_type=ENTITY, organization_id=org.id):
         return org
-    before = org.snapshot()
-    org.deactivated_at = utcnow()
-    org.touch()
-    await session.flush()
-    await history.record(
-        session,
-        actor,
-        entity_type=ENTITY,
-        entity_id=org.id,
-        organization_id=org.id,
-        version=org.version,
-        action="deactivated",
-        before=before,
-        after=org.snapshot(),
-    )
     await publish(session, event(org, OrganizationDeactivated), org.id)
     await directory.deactivate_all_of(session, actor, org.id)
     await locations.deactivate_all_of(session, actor, org.id)

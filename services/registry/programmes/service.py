@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import permissions
+from services.registry.common.changes import save_change
 from services.registry.common.etag import check_if_match
 from services.registry.common.events import publish
 from services.registry.common.fields import FieldErrors
 from services.registry.directory import repository as directory
-from services.registry.history import service as history
 from services.registry.organizations import repository as organizations
 from services.registry.programmes import repository
 from services.registry.programmes.models import Programme
@@ -109,7 +109,8 @@ async def update(
     changes = data.model_dump(exclude_unset=True)
     links = (await repository.links(session, [programme.id]))[programme.id]
     errors = FieldErrors()
-    for field in (
+    errors.not_null(
+        changes,
         "name",
         "funder_countries",
         "funding_instruments",
@@ -117,9 +118,7 @@ async def update(
         "target_group",
         "eligible_return_types",
         "starts_on",
-    ):
-        if field in changes and changes[field] is None:
-            errors.add(f"/{field}", "may not be null")
+    )
     errors.raise_if_any()
     await _check_links(session, errors, data.implementing_organization_ids or [], data.service_ids or [])
     before = {**programme.snapshot(), **links.snapshot()}
@@ -187,17 +186,15 @@ async def _changed(
 ) -> None:
     if action != "created":
         programme.touch()
-    await session.flush()
-    await history.record(
+    await save_change(
         session,
         actor,
+        programme,
         entity_type=ENTITY,
-        entity_id=programme.id,
         organization_id=None,
-        version=programme.version,
         action=action,
         before=before,
-        after={**programme.snapshot(), **links.snapshot()},
+        links=links.snapshot(),
     )
     contract = ProgrammeUpserted if programme.active else ProgrammeDeactivated
     await publish(session, event(programme, links, contract), programme.id)

@@ -7,10 +7,10 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import permissions
+from services.registry.common.changes import deactivate_row, save_change
 from services.registry.common.etag import check_if_match
 from services.registry.common.events import publish
 from services.registry.common.fields import FieldErrors
-from services.registry.history import service as history
 from services.registry.search import indexer
 from services.registry.taxonomy import repository
 from services.registry.taxonomy.models import TaxonomyTerm
@@ -22,7 +22,6 @@ from shared.contracts.registry import (
     TaxonomyTermUpserted,
     Translations,
 )
-from shared.db import utcnow
 from shared.errors import NotFound
 
 ENTITY = "taxonomy_term"
@@ -54,17 +53,14 @@ async def create(
         parent_id=data.parent_id,
     )
     session.add(term)
-    await session.flush()
-    await history.record(
+    await save_change(
         session,
         actor,
+        term,
         entity_type=ENTITY,
-        entity_id=term.id,
         organization_id=None,
-        version=term.version,
         action="created",
         before={},
-        after=term.snapshot(),
     )
     await publish(session, event(term, TaxonomyTermUpserted), term.id)
     return term
@@ -80,9 +76,7 @@ async def update(
     check_if_match(if_match, term.version)
     changes = data.model_dump(exclude_unset=True)
     errors = FieldErrors()
-    for field in ("dimension", "name"):
-        if field in changes and changes[field] is None:
-            errors.add(f"/{field}", "may not be null")
+    errors.not_null(changes, "dimension", "name")
     if changes.get("parent_id") is not None:
         await _check_parent(session, errors, term.id, changes["parent_id"])
     errors.raise_if_any()
@@ -99,17 +93,14 @@ async def update(
     if after == before:
         return term
     term.touch()
-    await session.flush()
-    await history.record(
+    await save_change(
         session,
         actor,
+        term,
         entity_type=ENTITY,
-        entity_id=term.id,
         organization_id=None,
-        version=term.version,
         action="updated",
         before=before,
-        after=after,
     )
     await publish(session, event(term, TaxonomyTermUpserted), term.id)
     if (before["name"], before["dimension"]) != (after["name"], after["dimension"]):
@@ -125,23 +116,8 @@ async def deactivate(
     if term is None:
         raise NotFound(f"No taxonomy term {term_id}.")
     check_if_match(if_match, term.version)
-    if not term.active:
+    if not await deactivate_row(session, actor, term, entity_type=ENTITY, organization_id=None):
         return term
-    before = term.snapshot()
-    term.deactivated_at = utcnow()
-    term.touch()
-    await session.flush()
-    await history.record(
-        session,
-        actor,
-        entity_type=ENTITY,
-        entity_id=term.id,
-        organization_id=None,
-        version=term.version,
-        action="deactivated",
-        before=before,
-        after=term.snapshot(),
-    )
     await publish(session, event(term, TaxonomyTermDeactivated), term.id)
     await indexer.reindex_term(session, term.id)
     return term
