@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.migrations import create_outbox_table, drop_outbox_table
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -89,32 +91,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organization")),
     )
     op.create_index(op.f("ix_organization_parent_id"), "organization", ["parent_id"], unique=False)
-    op.create_table(
-        "outbox_event",
-        sa.Column("seq", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("type", sa.Text(), nullable=False),
-        sa.Column("envelope", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "headers",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_outbox_event")),
-        sa.UniqueConstraint("id", name=op.f("uq_outbox_event_id")),
-    )
-    op.create_index(
-        "ix_outbox_event_unpublished",
-        "outbox_event",
-        ["seq"],
-        unique=False,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
+    create_outbox_table()
     op.create_table(
         "programme",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -587,12 +564,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_taxonomy_term_parent_id"), table_name="taxonomy_term")
     op.drop_table("taxonomy_term")
     op.drop_table("programme")
-    op.drop_index(
-        "ix_outbox_event_unpublished",
-        table_name="outbox_event",
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.drop_table("outbox_event")
+    drop_outbox_table()
     op.drop_index(op.f("ix_organization_parent_id"), table_name="organization")
     op.drop_table("organization")
     op.drop_table("currency_rate")
