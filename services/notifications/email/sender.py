@@ -23,7 +23,7 @@ def build(
     msg = MIMEMultipart("alternative")
     msg["From"] = settings.mail_from
     msg["To"] = to
-    msg["Subject"] = Header(subject, "utf-8")
+    msg["Subject"] = Header(subject, "utf-8").encode()
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = make_msgid(domain="hawkari.local")
     msg["Auto-Submitted"] = "auto-generated"
