@@ -148,7 +148,10 @@ def test_counsellor_refers_provider_completes_funder_counts(
     caseworker.wait_for_selector("#referral-status[data-status=completed]")
     shots.shot(caseworker, "caseworker-completed")
 
-    # The counsellor sees the status change (and each step on the timeline).
+    # The counsellor, still on the referral's page, hears of it live; after a reload the status
+    # and each step on the timeline show.
+    page.locator("#live-region .notice-item[data-kind='referral.completed']").wait_for(timeout=15_000)
+    shots.shot(page, "counsellor-live-notification")
     page.goto(referral_url)
     assert page.locator("#referral-status").get_attribute("data-status") == "completed"
     timeline = page.locator(".timeline").inner_text()
