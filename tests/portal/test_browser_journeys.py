@@ -117,6 +117,7 @@ def test_counsellor_refers_provider_completes_funder_counts(
     result = page.locator("li.result", has_text="Rwanga Foundation").filter(has_text="Psychosocial").first
     shots.shot(page, "directory-search")
     result.locator("a:has-text('Refer to this service')").click()
+    service_id = page.url.split("service=")[1]
     page.check("input[name=data_categories][value=identity_contact]")
     page.check("input[name=data_categories][value=vulnerabilities]")
     if page.locator("input[name=programme_id]").count():
@@ -159,6 +160,18 @@ def test_counsellor_refers_provider_completes_funder_counts(
     shots.shot(page, "counsellor-sees-completed")
     page.goto(case_url)
     assert reference in page.locator("h1").inner_text()
+
+    # The person withdraws consent: nothing more can be shared with the provider.
+    page.click("text=Record consent")
+    page.click("button:has-text('Withdraw this consent')")
+    page.wait_for_selector("text=The consent was withdrawn.")
+    assert "No consent is recorded" in page.locator("#consent-h + p").inner_text()
+    page.goto(case_url + "/refer?service=" + service_id)
+    assert "no consent for this provider" in page.locator("#f-data_categories").inner_text()
+    page.check("input[name=data_categories][value=identity_contact]")
+    page.click("button:has-text('Send the referral')")
+    assert "consent does not cover" in page.locator(".error-summary").inner_text()
+    shots.shot(page, "after-withdrawal-referral-refused")
 
     # The funder sees it counted (coordination consumes the events asynchronously).
     def counted() -> dict[str, str] | None:
