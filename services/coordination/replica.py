@@ -30,6 +30,16 @@ def _name(text: reg.Translations) -> str:
     return text.en or text.ckb or text.ar or ""
 
 
+# The registry states this replica keeps; any other (a benefit) is skipped, not dead-lettered.
+FOLLOWED = (
+    reg.OrganizationState,
+    reg.LocationState,
+    reg.ServiceState,
+    reg.ProgrammeState,
+    reg.TaxonomyTermState,
+)
+
+
 def _row(payload: reg.EntityState) -> tuple[sa.Table, uuid.UUID, dict[str, Any]]:
     common = {"version": payload.version, "active": payload.active and payload.deactivated_at is None}
     if isinstance(payload, reg.OrganizationState):
@@ -143,8 +153,8 @@ async def refresh_service_cells(session: AsyncSession, service_ids: list[uuid.UU
 
 async def apply_registry_event(session: AsyncSession, event: CloudEvent) -> None:
     payload = event.payload()
-    if not isinstance(payload, reg.EntityState):
-        return  # a registry event type this service does not follow
+    if not isinstance(payload, FOLLOWED):
+        return  # a registry event type this service does not follow (benefits, for one)
     table, entity_id, row = _row(payload)
     if not await upsert_if_newer(session, table, entity_id, row):
         return  # an older or equal version: the replica already holds newer state
