@@ -97,14 +97,15 @@ def settings_for(
     name: str, database_url: str, servers: RunningServers, idp_url: str, **overrides: Any
 ) -> Any:
     module, cls = SETTINGS[name].split(":")
-    return getattr(importlib.import_module(module), cls)(
-        environment="test",
-        database_url=database_url,
-        nats_url=servers.nats_url,
-        oidc_issuer=issuer_of(idp_url),
-        log_level="WARNING",
+    fields: dict[str, Any] = {
+        "environment": "test",
+        "database_url": database_url,
+        "nats_url": servers.nats_url,
+        "oidc_issuer": issuer_of(idp_url),
+        "log_level": "WARNING",
         **overrides,
-    )
+    }
+    return getattr(importlib.import_module(module), cls)(**fields)
 
 
 _TEMPLATES: dict[str, str] = {}
