@@ -11,7 +11,12 @@ consent are prepared first. Then, at the same concurrency:
 - bare: one asyncpg transaction per referral inserting the same rows (referral, audit entry chained
   under the same advisory lock, outbox row + NOTIFY) with no checks at all.
 
-Writes throughput, the ratio and p50/p99 latencies to bench/results/referral_create.json.
+The two sides alternate in ``--rounds`` rounds after a warm-up of each, so that load from other
+processes on a shared machine weighs on both alike. The service runs as in production: uvicorn with
+its defaults (uvloop and httptools, both installed), one worker process per core.
+
+Writes throughput, the ratio and p50/p99 latencies to bench/results/referral_create.json
+(``--output`` elsewhere).
 """
 
 from __future__ import annotations
@@ -83,7 +88,7 @@ async def run_pool(jobs: list, concurrency: int) -> tuple[float, list[float]]:  
     return time.perf_counter() - start, latencies
 
 
-async def bench(n: int, concurrency: int, workers: int, servers, idp: str) -> dict:  # type: ignore[no-untyped-def]
+async def bench(n: int, concurrency: int, workers: int, servers, idp: str, rounds: int = 4) -> dict:  # type: ignore[no-untyped-def]
     db_url = await servers.create_database("bench_referrals")
     await asyncio.to_thread(upgrade, ROOT / "services" / "referrals" / "migrations", db_url)
     directory = Directory()
@@ -108,31 +113,29 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str) -> di
         assert wait_for_port(port, 120, proc), "the referrals service did not start"
         bearer = {"Authorization": f"Bearer {await token(idp, 'counsellor.erbil')}"}
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}/v1", headers=bearer, limits=limits
-        ) as http:
-            case_ids = []
-            for i in range(max(20, concurrency)):
-                c = (await http.post("/cases", json=case_body(f"B{i}"))).json()
-                g = await http.post(
-                    f"/cases/{c['id']}/consent", json=grant(["identity_contact", "needs"], orgs=[RWANGA])
-                )
-                assert g.status_code == 201, g.text
-                case_ids.append(c["id"])
-            body = {
-                "service_id": str(directory.psychosocial),
-                "data_categories": ["identity_contact", "needs"],
-            }
+        # Open across the interleaved rounds below; closed after them.
+        http = httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}/v1", headers=bearer, limits=limits, timeout=60
+        )
+        case_ids = []
+        for i in range(max(20, concurrency)):
+            c = (await http.post("/cases", json=case_body(f"B{i}"))).json()
+            g = await http.post(
+                f"/cases/{c['id']}/consent", json=grant(["identity_contact", "needs"], orgs=[RWANGA])
+            )
+            assert g.status_code == 201, g.text
+            case_ids.append(c["id"])
+        body = {
+            "service_id": str(directory.psychosocial),
+            "data_categories": ["identity_contact", "needs"],
+        }
 
-            def api_job(i: int):  # type: ignore[no-untyped-def]
-                async def job() -> None:
-                    r = await http.post(f"/cases/{case_ids[i % len(case_ids)]}/referrals", json=body)
-                    assert r.status_code == 201, r.text
+        def api_job(i: int):  # type: ignore[no-untyped-def]
+            async def job() -> None:
+                r = await http.post(f"/cases/{case_ids[i % len(case_ids)]}/referrals", json=body)
+                assert r.status_code == 201, r.text
 
-                return job
-
-            await run_pool([api_job(i) for i in range(50)], concurrency)  # warm-up
-            api_s, api_lat = await run_pool([api_job(i) for i in range(n)], concurrency)
+            return job
 
         pool = await asyncpg.create_pool(asyncpg_dsn(db_url), min_size=concurrency, max_size=concurrency)
 
@@ -193,9 +196,23 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str) -> di
 
             return job
 
+        # Warm both, then alternate rounds: the machine is shared, and load that comes and goes
+        # then weighs on both sides alike instead of on whichever ran during it.
+        await run_pool([api_job(i) for i in range(50)], concurrency)
         await run_pool([bare_job(i) for i in range(50)], concurrency)
-        bare_s, bare_lat = await run_pool([bare_job(i) for i in range(n)], concurrency)
+        api_s = bare_s = 0.0
+        api_lat: list[float] = []
+        bare_lat: list[float] = []
+        per_round = max(1, n // rounds)
+        for r in range(rounds):
+            ids = range(r * per_round, (r + 1) * per_round)
+            took, lat = await run_pool([api_job(i) for i in ids], concurrency)
+            api_s, api_lat = api_s + took, api_lat + lat
+            took, lat = await run_pool([bare_job(i) for i in ids], concurrency)
+            bare_s, bare_lat = bare_s + took, bare_lat + lat
+        n = per_round * rounds
         await pool.close()
+        await http.aclose()
     finally:
         proc.terminate()
         proc.wait(timeout=15)
@@ -205,6 +222,7 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str) -> di
         "n": n,
         "concurrency": concurrency,
         "api_workers": workers,
+        "rounds": rounds,
         "cpus": os.cpu_count(),
         "api": {
             "per_s": round(api_rps, 1),
@@ -227,11 +245,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core)")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating api/bare rounds")
+    parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     with start_test_servers() as servers, tempfile.TemporaryDirectory() as tmp, running_idp(Path(tmp)) as idp:
-        result = asyncio.run(bench(args.n, args.concurrency, args.workers, servers, idp))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        result = asyncio.run(bench(args.n, args.concurrency, args.workers, servers, idp, args.rounds))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,13 +20,14 @@ from services.referrals import models  # noqa: F401 - registers every table
 from services.referrals.cases import service as cases
 from services.referrals.cases.models import Case
 from services.referrals.cases.schemas import CaseCreate
-from services.referrals.clock import Clock
+from services.referrals.clock import Clock, SettableClock
 from services.referrals.consent import service as consent
 from services.referrals.consent.schemas import ConsentGrant
 from services.referrals.context import Ctx
 from services.referrals.followups import service as followups
 from services.referrals.followups.questions import load_question_set
-from services.referrals.followups.schemas import FollowUpCreate
+from services.referrals.followups.schemas import FollowUpCreate, NeedsAssessment
+from services.referrals.permissions import SYSTEM
 from services.referrals.personal_data.vault import Vault
 from services.referrals.referrals import service as referrals
 from services.referrals.referrals.schemas import ReferralCreate
@@ -149,8 +150,10 @@ PEOPLE: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 # The state each seeded referral is walked to, in turn.
-STATES = ["sent", "accepted", "in_progress", "completed", "declined", "draft", "closed"]
+STATES = ["sent", "accepted", "in_progress", "completed", "declined", "draft", "closed", "revoked", "expired"]
 WALK = {
+    "revoked": [],  # the counsellor revokes it (below)
+    "expired": [],  # sent as if its deadline had passed, then expired by the system (below)
     "sent": [],
     "draft": [],
     "accepted": [("accept", {})],
@@ -197,10 +200,14 @@ async def seed(database_url: str, *, replica_timeout: float = 30.0) -> None:
         if not services:
             logger.warning("the registry replica is empty; seeding cases and consent without referrals")
         state_index = 0
+        # Cases were opened (and consent given) a month ago, so one referral can have been sent
+        # long enough ago to have expired, under consent that was already in force then.
+        opened = SettableClock()
+        opened.advance(-timedelta(days=30))
         for i, (username, slug, p) in enumerate(PEOPLE):
             counsellor = actor(username, slug, "counsellor")
             async with sessions() as session, session.begin():
-                ctx = Ctx(session, counsellor, clock, vault, settings)
+                ctx = Ctx(session, counsellor, opened, vault, settings)
                 case = await cases.open_case(
                     ctx,
                     CaseCreate.model_validate(
@@ -246,6 +253,17 @@ async def seed(database_url: str, *, replica_timeout: float = 30.0) -> None:
                         }
                     ),
                 )
+                await followups.set_needs(
+                    ctx,
+                    case.id,
+                    NeedsAssessment.model_validate(
+                        {
+                            "economic": {"level": 1 + i % 3, "needs": ["income"]},
+                            "social": {"level": i % 2, "needs": ["housing"]},
+                            "psychosocial": {"level": (i + 1) % 4, "needs": ["counselling"]},
+                        }
+                    ),
+                )
                 await followups.record(
                     ctx,
                     case.id,
@@ -257,7 +275,7 @@ async def seed(database_url: str, *, replica_timeout: float = 30.0) -> None:
                     ),
                     questions,
                 )
-            for svc in services[i % max(len(services), 1) :][:2] if services else []:
+            for svc in services[i % max(len(services), 1) :][:3] if services else []:
                 target = STATES[state_index % len(STATES)]
                 try:
                     async with sessions() as session, session.begin():
@@ -272,10 +290,25 @@ async def seed(database_url: str, *, replica_timeout: float = 30.0) -> None:
                             data_categories=["identity_contact"],
                             send=target != "draft",
                         )
+                        if target == "expired":
+                            # Sent one hour more than the service's answer time ago.
+                            past = SettableClock()
+                            past.advance(-timedelta(hours=svc.referral_response_hours + 1))
+                            ctx = Ctx(session, counsellor, past, vault, settings)
                         ref, _, _ = await referrals.create(ctx, case.id, body)
                         pctx = Ctx(session, provider(svc.organization_id), clock, vault, settings)
                         for action, data in WALK[target]:
                             await referrals.transition(pctx, ref.id, action, None, **data)
+                        sender = Ctx(session, counsellor, clock, vault, settings)
+                        if target == "revoked":
+                            await referrals.transition(
+                                sender, ref.id, "revoke", None, reason="sender_revoked"
+                            )
+                        elif target == "expired":
+                            system = Ctx(session, SYSTEM, clock, vault, settings)
+                            await referrals.transition(system, ref.id, "expire", None)
+                        elif target == "completed":
+                            await referrals.record_feedback(sender, ref.id, True, 4, 6)
                     state_index += 1
                 except ProblemError as exc:
                     logger.info("seed skipped a referral to %s: %s", svc.id, exc.detail)

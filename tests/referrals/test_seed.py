@@ -17,6 +17,14 @@ async def test_seed_is_idempotent_and_covers_several_states(harness: Harness) ->
         states = {r[0] for r in await session.execute(sa.text("SELECT DISTINCT status FROM referral"))}
     assert cases == 6
     assert {"draft", "sent", "accepted", "in_progress", "completed", "declined", "closed"} <= states
+    assert {"revoked", "expired"} <= states
+    async with harness.app.state.sessionmaker() as session:
+        feedback = await session.execute(sa.text("SELECT count(*) FROM referral WHERE feedback_quality = 4"))
+        assert feedback.scalar_one() >= 1
+        needs = await session.execute(
+            sa.text("SELECT count(*) FROM outbox_event WHERE type = 'org.hawkari.needs.assessed.v1'")
+        )
+        assert needs.scalar_one() == cases
     listed = (await harness.api.get("counsellor.erbil", "/cases")).json()
     assert len(listed) == 2
 
