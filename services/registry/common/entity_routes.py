@@ -29,11 +29,6 @@ from services.registry.common.model import Session
 from shared.auth import CurrentPrincipal, Principal, require_roles
 
 
-class Versioned(Protocol):
-    id: uuid.UUID
-    version: int
-
-
 class EntityService(Protocol):
     """The rules module of an entity (its service.py), as the routes call it."""
 
