@@ -47,6 +47,15 @@ def test_counsellor_refers_provider_completes_funder_counts(
     portal = portal_stack.portal
     shots = Screens("loop")
 
+    # The steering group sets the small-cell threshold to its lowest, so that one referral shows
+    # in the funder's figures (with the default k a change of one is usually suppressed).
+    steering = new_context().new_page()
+    login(steering, portal, "steering.noraq", "/steering/threshold")
+    k_before = steering.input_value("#f-k")
+    steering.fill("#f-k", "2")
+    steering.click("button:has-text('Save threshold')")
+    steering.wait_for_load_state()
+
     # The funder's funnel before anything happens.
     funder = new_context().new_page()
     login(funder, portal, "funder.se", "/steering/funnel")
@@ -185,6 +194,10 @@ def test_counsellor_refers_provider_completes_funder_counts(
     after = wait_for(counted, timeout=30)
     assert after, f"funnel before {before}, now {funnel(funder, portal)}"
     shots.shot(funder, "funder-funnel-after")
+    steering.goto(portal + "/steering/threshold")
+    steering.fill("#f-k", k_before)
+    steering.click("button:has-text('Save threshold')")
+    steering.wait_for_load_state()
 
     # Nothing was fetched from any host but the portal and (for logging in) the identity provider.
     portal_host, idp_host = urlsplit(portal).netloc, urlsplit(portal_stack.idp).netloc
