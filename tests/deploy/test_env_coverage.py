@@ -88,3 +88,18 @@ def test_in_the_kubernetes_manifests(overlays: dict[str, list[dict[str, Any]]], 
 @pytest.mark.parametrize("var", VARIABLES, ids=ids)
 def test_in_the_operations_guide(var: Variable) -> None:
     assert f"`{var.env}`" in (REPO / "docs" / "operations.md").read_text()
+
+
+def test_the_telemetry_endpoint_is_set_everywhere(
+    compose: dict[str, Any], overlays: dict[str, list[dict[str, Any]]]
+) -> None:
+    # Read by shared/telemetry.py, outside the settings classes.
+    name = "OTEL_EXPORTER_OTLP_ENDPOINT"
+    for service in CATALOGUE:
+        assert name in compose["services"][service]["environment"]
+    for objects in overlays.values():
+        wiring = next(
+            o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "hawkari-wiring"
+        )
+        assert wiring["data"][name].endswith(":4318")
+    assert f"`{name}`" in (REPO / "docs" / "operations.md").read_text()
