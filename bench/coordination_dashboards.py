@@ -556,6 +556,8 @@ async def run(
                 for label, path, params in ENDPOINTS:
                     if only and only not in label:
                         continue
+                    # A fresh token per endpoint: a run on a busy machine outlives one.
+                    http.headers["Authorization"] = f"Bearer {await password_token(idp, 'funder.se')}"
                     # Every request computes its view: a unique (ignored) parameter defeats the
                     # snapshot's response cache. Then the same question again, from that cache.
                     lat = []
@@ -596,6 +598,7 @@ async def run(
                         "bytes": len(r.content),
                     }
                     print(f"{label:40s} {results[label]}", flush=True)
+                http.headers["Authorization"] = f"Bearer {await password_token(idp, 'funder.se')}"
                 rebuild = await under_rebuild(http, conn, app)
                 print(f"under a background rebuild: {rebuild}", flush=True)
         await conn.close()

@@ -5,6 +5,10 @@ which costs far more than answering from it; so one snapshot is kept per process
 the read model has moved on (its generation grew) and the snapshot is older than
 ``snapshot_max_age_s``, or when k changed (at once in the process that changed it, within
 ``snapshot_max_age_s`` in the others). A snapshot younger than that answers without any query.
+A snapshot that is behind but younger than ``snapshot_max_stale_s`` keeps answering while the next
+one is built in the background (the CPU part in a thread); only the first build, an older
+snapshot or a new k make a request wait. With the snapshot come what views reuse: time-to-accept
+histograms, coverage cells per level and grouping, and the overlap ranking over the whole time axis.
 """
 
 from __future__ import annotations
