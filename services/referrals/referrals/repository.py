@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.referrals.cases.models import Case
 from services.referrals.db import outbox
 from services.referrals.referrals.models import Referral
+from services.referrals.referrals.transitions import OPEN_STATES
 from shared.events.contracts import EventContract
 from shared.events.envelope import make_event
 from shared.outbox import NOTIFY_CHANNEL
@@ -34,6 +35,52 @@ async def taken(
         query = query.where(Referral.id != exclude)
     rows = await session.execute(query.order_by(Referral.created_at, Referral.id))
     return [(p, t) for p, t in rows.all()]
+
+
+async def open_on_consent(session: AsyncSession, case_id: uuid.UUID) -> list[Referral]:
+    """The case's open referrals that rest on consent, locked: a withdrawal may revoke them."""
+    rows = await session.execute(
+        sa.select(Referral)
+        .where(
+            Referral.case_id == case_id, Referral.status.in_(OPEN_STATES), Referral.legal_basis == "consent"
+        )
+        .with_for_update()
+    )
+    return list(rows.scalars())
+
+
+async def _page(
+    session: AsyncSession,
+    query: sa.Select[tuple[Referral, Case]],
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> list[tuple[Referral, Case]]:
+    if status:
+        query = query.where(Referral.status == status)
+    rows = await session.execute(
+        query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset)
+    )
+    return [(r, c) for r, c in rows.all()]
+
+
+def _with_case() -> sa.Select[tuple[Referral, Case]]:
+    return sa.select(Referral, Case).join(Case, Case.id == Referral.case_id)
+
+
+async def of_sender(
+    session: AsyncSession, org_id: uuid.UUID | None, status: str | None, limit: int, offset: int
+) -> list[tuple[Referral, Case]]:
+    """Referrals of the cases an organization holds, newest first."""
+    return await _page(session, _with_case().where(Case.owner_org_id == org_id), status, limit, offset)
+
+
+async def addressed_to(
+    session: AsyncSession, org_id: uuid.UUID | None, status: str | None, limit: int, offset: int
+) -> list[tuple[Referral, Case]]:
+    """Referrals addressed to a provider organization (never its drafts), newest first."""
+    query = _with_case().where(Referral.provider_org_id == org_id, Referral.status != "draft")
+    return await _page(session, query, status, limit, offset)
 
 
 class Record:

@@ -6,8 +6,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
 from services.referrals.audit import service as audit
 from services.referrals.cases.models import Case
 from services.referrals.cases.service import require_live
@@ -26,7 +24,7 @@ from services.referrals.permissions import (
 from services.referrals.referrals import repository
 from services.referrals.referrals.models import Referral
 from services.referrals.referrals.schemas import ReferralCreate, ReferralOut, Suggestion
-from services.referrals.referrals.transitions import OPEN_STATES, PROVIDER_READABLE, TRANSITIONS, allowed_from
+from services.referrals.referrals.transitions import PROVIDER_READABLE, TRANSITIONS, allowed_from
 from services.referrals.replica import repository as replica
 from shared.contracts import referrals as contracts
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed, ProblemError
@@ -328,15 +326,9 @@ async def apply(ctx: Ctx, case: Case, ref: Referral, action: str, **data: Any) -
 
 async def revoke_uncovered(ctx: Ctx, case: Case, grants: list[ConsentRecord]) -> list[uuid.UUID]:
     """After a withdrawal: revoke every open referral whose shared categories lost their consent."""
-    rows = await ctx.session.execute(
-        sa.select(Referral)
-        .where(
-            Referral.case_id == case.id, Referral.status.in_(OPEN_STATES), Referral.legal_basis == "consent"
-        )
-        .with_for_update()
-    )
+    rows = await repository.open_on_consent(ctx.session, case.id)
     revoked = []
-    for ref in rows.scalars():
+    for ref in rows:
         cover = consent.covered(grants, ref.data_categories, ref.provider_org_id, ref.service_taxonomy_codes)
         if all(cover.values()):
             continue
@@ -372,17 +364,9 @@ async def record_feedback(
 
 async def list_visible(ctx: Ctx, status: str | None, limit: int, offset: int) -> list[tuple[Referral, Case]]:
     require(ctx.actor, REFERRAL_READ)
-    query = sa.select(Referral, Case).join(Case, Case.id == Referral.case_id)
     if ctx.actor.has_role(*CASE_WORK):
-        query = query.where(Case.owner_org_id == ctx.actor.org_id)
-    else:
-        query = query.where(Referral.provider_org_id == ctx.actor.org_id, Referral.status != "draft")
-    if status:
-        query = query.where(Referral.status == status)
-    rows = await ctx.session.execute(
-        query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset)
-    )
-    return [(r, c) for r, c in rows.all()]
+        return await repository.of_sender(ctx.session, ctx.actor.org_id, status, limit, offset)
+    return await repository.addressed_to(ctx.session, ctx.actor.org_id, status, limit, offset)
 
 
 async def provider_projection(ctx: Ctx, ref: Referral, case: Case) -> dict[str, Any]:
