@@ -128,7 +128,7 @@ class ReferralSent(ReferralEvent):
     deadline_at: str | None = None
     # Cash benefit kinds this referral's programme pays that the case already gets from another
     # programme (an accepted, started or completed referral): the double-funding signal, never who.
-    cash_overlap_kinds: list[str] = []
+    cash_overlap_kinds: list[str] = []  # noqa: RUF012 - a pydantic field (copied per instance)
 
 
 class ReferralAccepted(ReferralEvent):
@@ -136,7 +136,7 @@ class ReferralAccepted(ReferralEvent):
     verb: ClassVar[str] = "accepted"
     summary: ClassVar[str] = "The provider accepted a referral."
 
-    cash_overlap_kinds: list[str] = []
+    cash_overlap_kinds: list[str] = []  # noqa: RUF012 - a pydantic field (copied per instance)
 
 
 class ReferralDeclined(ReferralEvent):
@@ -218,8 +218,8 @@ class FollowUpRecorded(ReferralsEvent):
     psychosocial: float | None = None
     # The case's service bundle at the time: programmes and taxonomy terms of its accepted,
     # started or completed referrals, so outcomes can be read by programme and by bundle.
-    programme_ids: list[uuid.UUID] = []
-    taxonomy_term_codes: list[str] = []
+    programme_ids: list[uuid.UUID] = []  # noqa: RUF012 - a pydantic field (copied per instance)
+    taxonomy_term_codes: list[str] = []  # noqa: RUF012 - a pydantic field (copied per instance)
 
 
 class NeedsAssessed(ReferralsEvent):
@@ -232,7 +232,7 @@ class NeedsAssessed(ReferralsEvent):
     )
 
     levels: dict[str, int]
-    unmet_dimensions: list[str] = []
+    unmet_dimensions: list[str] = []  # noqa: RUF012 - a pydantic field (copied per instance)
 
 
 class DuplicateEvent(ReferralsEvent):
