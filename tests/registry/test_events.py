@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import shared.contracts  # noqa: F401 - the typed contracts the replica parses
 from services.registry.directory import service as directory
 from services.registry.directory.models import Service
+from services.registry.eligibility.models import Benefit
+from services.registry.eligibility.service import benefit_event
 from services.registry.locations import service as locations
 from services.registry.locations.models import Location
 from services.registry.organizations import service as organizations
@@ -183,6 +185,8 @@ async def source_of_truth(session: AsyncSession) -> dict[tuple[str, str], dict[s
     for term in (await session.execute(sa.select(TaxonomyTerm))).scalars():
         c = taxonomy.event(term, TaxonomyTermUpserted if term.active else TaxonomyTermDeactivated)
         out[("taxonomy_term", str(term.id))] = c.model_dump(mode="json")
+    for benefit in (await session.execute(sa.select(Benefit))).scalars():
+        out[("benefit", str(benefit.id))] = benefit_event(benefit).model_dump(mode="json")
     return out
 
 

@@ -59,7 +59,7 @@ async def test_seed_fills_an_empty_database_once(servers: RunningServers, regist
         assert first["service"] == 14 and first["organization"] == 13 and first["programme"] == 9
         # Every entity's creation went out through the outbox.
         assert first["outbox_event"] == sum(
-            first[t] for t in ("organization", "location", "service", "taxonomy_term", "programme")
+            first[t] for t in ("organization", "location", "service", "taxonomy_term", "programme", "benefit")
         )
         assert first["service_search"] == first["service"]
         await seed(url)

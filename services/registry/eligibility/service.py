@@ -325,10 +325,11 @@ def _apply_benefit(benefit: Benefit, data: BenefitIn) -> None:
     benefit.adjust_for_cost_of_living = data.adjust_for_cost_of_living
 
 
-async def _publish_benefit(session: AsyncSession, benefit: Benefit) -> None:
-    # Replicas (referrals) need the kind of what a programme pays: the double-funding signal.
+def benefit_event(benefit: Benefit) -> BenefitUpserted | BenefitDeactivated:
+    """The benefit's current-state event. Replicas (referrals) need the kind of what a programme
+    pays: the double-funding signal."""
     contract = BenefitUpserted if benefit.active else BenefitDeactivated
-    event = contract(
+    return contract(
         version=benefit.version,
         active=benefit.active,
         updated_at=benefit.updated_at,
@@ -340,7 +341,10 @@ async def _publish_benefit(session: AsyncSession, benefit: Benefit) -> None:
         per=benefit.per,
         tops_up_programme_id=benefit.tops_up_programme_id,
     )
-    await publish(session, event, benefit.id)
+
+
+async def _publish_benefit(session: AsyncSession, benefit: Benefit) -> None:
+    await publish(session, benefit_event(benefit), benefit.id)
 
 
 async def add_benefit(
