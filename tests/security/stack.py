@@ -184,6 +184,17 @@ async def running_service(
             await servers.drop_database(url)
 
 
+@dataclass
+class Stack:
+    services: dict[str, Running]
+    js: Any  # JetStream context on the streams notifications follows
+    subject_prefix: str
+    receiver: Receiver
+
+    def __getitem__(self, name: str) -> Running:
+        return self.services[name]
+
+
 class Receiver:
     """A real local HTTP server standing for a partner's webhook endpoint: keeps every POST."""
 

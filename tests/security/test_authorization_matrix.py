@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import importlib
 import json
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 
 from services.referrals.replica.consumer import apply_registry_event
-from shared.contracts import referrals as rc
-from shared.contracts import registry as reg
-from shared.messaging import StreamSpec, ensure_stream
-from shared.testing import RunningServers, eventually
+from shared.testing import eventually
 from tests.referrals.world import Directory, org_event
 from tests.security.authorization_table import TABLES, Row
-from tests.security.stack import ROLE_USERS, ROLES, SERVICES, Receiver, Running, Tokens, running_service
+from tests.security.stack import ROLE_USERS, ROLES, SERVICES, Running, Stack, Tokens
 from tests.security.world import (
     SULAYMANIYAH,
     CoordinationWorld,
@@ -138,77 +132,33 @@ def report(outcomes: list[Outcome]) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def tokens(idp_url: str, idp_key_dir: Path) -> Tokens:
-    return Tokens(idp_url, idp_key_dir)
+@pytest.mark.timeout(600)
+async def test_registry_matrix(stack: Stack, tokens: Tokens) -> None:
+    world = RegistryWorld(stack["registry"].http, tokens)
+    await world.setup()
+    report(await run_matrix("registry", stack["registry"], world, tokens))
 
 
 @pytest.mark.timeout(600)
-async def test_registry_matrix(servers: RunningServers, idp_url: str, tokens: Tokens) -> None:
-    # The limit on searches is not what this test is about: it asks GET /v1/services 16 times a row.
-    async with running_service("registry", servers, idp_url, search_rate_per_minute=0) as running:
-        world = RegistryWorld(running.http, tokens)
-        await world.setup()
-        report(await run_matrix("registry", running, world, tokens))
+async def test_referrals_matrix(stack: Stack, tokens: Tokens) -> None:
+    directory = Directory()
+    sessions = stack["referrals"].app.state.sessionmaker
+    for event in [*directory.events(), org_event(SULAYMANIYAH, "MRC Sulaymaniyah")]:
+        async with sessions() as session, session.begin():
+            await apply_registry_event(session, event)
+    world = ReferralsWorld(stack["referrals"].http, tokens, directory)
+    report(await run_matrix("referrals", stack["referrals"], world, tokens))
 
 
 @pytest.mark.timeout(600)
-async def test_referrals_matrix(servers: RunningServers, idp_url: str, tokens: Tokens) -> None:
-    overrides = {"run_expiry": False, "replica_consumer": f"sec-{uuid.uuid4().hex[:8]}"}
-    async with running_service("referrals", servers, idp_url, **overrides) as running:
-        directory = Directory()
-        sessions = running.app.state.sessionmaker
-        for event in [*directory.events(), org_event(SULAYMANIYAH, "MRC Sulaymaniyah")]:
-            async with sessions() as session, session.begin():
-                await apply_registry_event(session, event)
-        world = ReferralsWorld(running.http, tokens, directory)
-        report(await run_matrix("referrals", running, world, tokens))
+async def test_notifications_matrix(stack: Stack, tokens: Tokens) -> None:
+    running = stack["notifications"]
+    world = NotificationsWorld(running.http, tokens, stack.js, stack.subject_prefix, stack.receiver.url)
+    wait: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]] = eventually
+    await world.setup(wait)
+    report(await run_matrix("notifications", running, world, tokens))
 
 
-@pytest.fixture
-async def followed_streams(servers: RunningServers) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
-    """Streams and subjects of this test's own, on which the test plays registry and referrals."""
-    tag = uuid.uuid4().hex[:8]
-    prefix = f"sec{tag}."
-    names = {"referrals_stream": f"SEC_REF_{tag}", "registry_stream": f"SEC_REG_{tag}"}
-    nc = await nats.connect(servers.nats_url)
-    js = nc.jetstream()
-    await ensure_stream(js, StreamSpec(names["referrals_stream"], tuple(prefix + s for s in rc.SUBJECTS)))
-    await ensure_stream(
-        js,
-        StreamSpec(names["registry_stream"], tuple(prefix + s for s in reg.SUBJECTS), last_per_subject=True),
-    )
-    try:
-        yield js, {**names, "subject_prefix": prefix}
-    finally:
-        for stream in names.values():
-            await js.delete_stream(stream)
-        await nc.close()
-
-
-@pytest.mark.timeout(600)
-async def test_notifications_matrix(
-    servers: RunningServers, idp_url: str, tokens: Tokens, followed_streams: tuple[Any, dict[str, Any]]
-) -> None:
-    js, names = followed_streams
-    tag = names["subject_prefix"].strip(".")
-    overrides: dict[str, Any] = {
-        **names,
-        "run_workers": True,
-        "referrals_consumer": f"{tag}-ref",
-        "registry_consumer": f"{tag}-reg",
-        "webhook_allow_private": True,
-        "email_org_contacts": False,
-        "worker_interval_s": 0.05,
-    }
-    with Receiver() as receiver:
-        async with running_service("notifications", servers, idp_url, **overrides) as running:
-            world = NotificationsWorld(running.http, tokens, js, names["subject_prefix"], receiver.url)
-            wait: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]] = eventually
-            await world.setup(wait)
-            report(await run_matrix("notifications", running, world, tokens))
-
-
-async def test_coordination_matrix(servers: RunningServers, idp_url: str, tokens: Tokens) -> None:
-    async with running_service("coordination", servers, idp_url) as running:
-        report(await run_matrix("coordination", running, CoordinationWorld(running.http, tokens), tokens))
+async def test_coordination_matrix(stack: Stack, tokens: Tokens) -> None:
+    world = CoordinationWorld(stack["coordination"].http, tokens)
+    report(await run_matrix("coordination", stack["coordination"], world, tokens))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -21,18 +20,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from shared.testing import RunningServers
-from tests.security.stack import ROLE_USERS, SERVICES, Running, Tokens, running_service
+from tests.security.stack import ROLE_USERS, SERVICES, Running, Stack, Tokens
 
 EXAMPLES = int(os.environ.get("HAWKARI_FUZZ_EXAMPLES", "1"))
 # The live inbox stream never ends, so a synchronous client would wait on it forever; its answer
 # (status, headers) is checked by the authorization matrix.
 SKIPPED = {("GET", "/v1/inbox/stream")}
-OVERRIDES: dict[str, dict[str, Any]] = {
-    "referrals": {"run_expiry": False},
-    # Many roles searching in a burst is exactly what the limiter refuses; it has its own test.
-    "registry": {"search_rate_per_minute": 0},
-}
 
 
 def fuzz(running: Running, tokens: Tokens) -> tuple[int, list[str]]:
@@ -79,16 +72,11 @@ def fuzz(running: Running, tokens: Tokens) -> tuple[int, list[str]]:
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("name", SERVICES)
 async def test_schemathesis_no_server_errors_and_schema_conformance(
-    name: str, servers: RunningServers, idp_url: str, idp_key_dir: Any
+    name: str, stack: Stack, tokens: Tokens
 ) -> None:
-    tokens = Tokens(idp_url, idp_key_dir)
-    overrides = dict(OVERRIDES.get(name, {}))
-    if name == "referrals":
-        overrides["replica_consumer"] = f"sec-fuzz-{uuid.uuid4().hex[:8]}"
-    async with running_service(name, servers, idp_url, **overrides) as running:
-        # The generated requests go out from a thread: the service answers on this event loop.
-        work: Callable[[], tuple[int, list[str]]] = lambda: fuzz(running, tokens)  # noqa: E731
-        sent, failures = await asyncio.to_thread(work)
+    running = stack[name]
+    # The generated requests go out from a thread: the service answers on this event loop.
+    sent, failures = await asyncio.to_thread(fuzz, running, tokens)
     print(f"\n{name}: {sent} generated requests, {len(failures)} failures")
     assert sent > 0
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])
