@@ -1,6 +1,7 @@
 """Property-based API testing with schemathesis against every service's OpenAPI document: requests
 generated from the schema, sent by a real user of each role (real tokens) to the real service on
 uvicorn; no answer may be a 5xx, and every answer must match the schema documented for its status.
+Each operation is tried by every role the authorization table lets through and by one it refuses.
 
 The CI run draws HAWKARI_FUZZ_EXAMPLES examples (default 1) per operation and role; set it higher
 by hand for a longer hunt, e.g. ``HAWKARI_FUZZ_EXAMPLES=25 pytest tests/security/test_schemathesis.py``.
@@ -20,12 +21,21 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.security.stack import ROLE_USERS, SERVICES, Running, Stack, Tokens
+from tests.security.authorization_table import TABLES, Row
+from tests.security.stack import ROLE_USERS, ROLES, SERVICES, Running, Stack, Tokens
 
 EXAMPLES = int(os.environ.get("HAWKARI_FUZZ_EXAMPLES", "1"))
 # The live inbox stream never ends, so a synchronous client would wait on it forever; its answer
 # (status, headers) is checked by the authorization matrix.
 SKIPPED = {("GET", "/v1/inbox/stream")}
+
+
+def roles_for(row: Row) -> list[str]:
+    """Every role the authorization table lets through somewhere, and one it refuses: a refused
+    role only ever meets the role check, which one request per operation covers."""
+    allowed = [role for role in ROLES if any(200 <= status < 300 for status in row.expect[role])]
+    refused = [role for role in ROLES if role not in allowed]
+    return allowed + refused[:1]
 
 
 def fuzz(running: Running, tokens: Tokens) -> tuple[int, list[str]]:
@@ -60,11 +70,13 @@ def fuzz(running: Running, tokens: Tokens) -> tuple[int, list[str]]:
 
         return run
 
+    rows = {(row.method, row.path): row for row in TABLES[running.name]}
     for result in schema.get_all_operations():
         operation = result.ok()
-        if (operation.method.upper(), operation.path) in SKIPPED:
+        key = (operation.method.upper(), operation.path)
+        if key in SKIPPED:
             continue
-        for role in ROLE_USERS:
+        for role in roles_for(rows[key]):
             runner(operation, role)()
     return len(sent), failures
 
