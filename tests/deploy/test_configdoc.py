@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from hawkari import configdoc
+from hawkari.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,12 +54,6 @@ def test_secrets_and_wiring_are_classified() -> None:
 
 
 def test_check_mode_of_the_command() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "hawkari.cli", "config", "docs", "--check"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    result = CliRunner().invoke(app, ["config", "docs", "--check"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     assert "up to date" in result.stdout
