@@ -61,41 +61,12 @@ READ = everyone(200)
 ADMIN = "provider_admin"
 
 
-def _service(w: Any, side: str) -> dict[str, Any]:
-    return {
-        "organization_id": str(w.org(side)),
-        "name": {"en": f"Matrix service {w.unique()}"},
-        "taxonomy_terms": ["legal-documents"],
-        "service_areas": [{"governorate_code": "IQ-AR"}],
-    }
-
-
-def _location(w: Any, side: str) -> dict[str, Any]:
-    return {
-        "organization_id": str(w.org(side)),
-        "name": {"en": f"Matrix office {w.unique()}"},
-        "governorate_code": "IQ-AR",
-    }
-
-
 def _organization(w: Any, side: str) -> dict[str, Any]:
     return {"kind": "ngo", "name": {"en": f"Matrix NGO {w.unique()}"}}
 
 
 def _term(w: Any, side: str) -> dict[str, Any]:
     return {"code": f"matrix-{w.unique()}", "dimension": "social", "name": {"en": "Matrix term"}}
-
-
-def _programme(w: Any, side: str) -> dict[str, Any]:
-    return {
-        "name": {"en": f"Matrix programme {w.unique()}"},
-        "funder_countries": ["FI"],
-        "funding_instruments": ["amif"],
-        "thematic_areas": ["return_reintegration"],
-        "target_group": "funder_country_returnees",
-        "eligible_return_types": ["voluntary_assisted"],
-        "starts_on": "2025-01-01",
-    }
 
 
 RULE = {"kind": "gender", "genders": ["female"]}
@@ -114,7 +85,7 @@ HISTORY = (*("steering_admin", "platform_admin", "data_protection_officer"),)
 REGISTRY = [
     *HEALTH,
     Row("GET", "/v1/services", READ),
-    Row("POST", "/v1/services", table(**{ADMIN: (201, 403)}), body=_service),
+    Row("POST", "/v1/services", table(**{ADMIN: (201, 403)}), body=lambda w, s: w.service_body(s)),
     Row("GET", "/v1/services/{service_id}", READ),
     Row(
         "PATCH",
@@ -143,7 +114,7 @@ REGISTRY = [
         "POST", "/v1/organizations/{organization_id}/deactivate", table(platform_admin=(200, 200)), fresh=True
     ),
     Row("GET", "/v1/locations", READ),
-    Row("POST", "/v1/locations", table(**{ADMIN: (201, 403)}), body=_location),
+    Row("POST", "/v1/locations", table(**{ADMIN: (201, 403)}), body=lambda w, s: w.location_body(s)),
     Row("GET", "/v1/locations/{location_id}", READ),
     Row(
         "PATCH", "/v1/locations/{location_id}", table(**{ADMIN: OWN_ONLY}), body=lambda w, s: {"address": "x"}
@@ -160,7 +131,7 @@ REGISTRY = [
     ),
     Row("POST", "/v1/taxonomy-terms/{term_id}/deactivate", table(steering_admin=(200, 200)), fresh=True),
     Row("GET", "/v1/programmes", READ),
-    Row("POST", "/v1/programmes", table(steering_admin=(201, 201)), body=_programme),
+    Row("POST", "/v1/programmes", table(steering_admin=(201, 201)), body=lambda w, s: w.programme_body()),
     Row("GET", "/v1/programmes/{programme_id}", READ),
     Row(
         "PATCH",

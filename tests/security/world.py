@@ -91,8 +91,8 @@ class RegistryWorld(World):
             "currency": lambda: "SEK",
         }
         made: dict[str, Callable[[], Awaitable[str]]] = {
-            "service_id": lambda: self._new("/v1/services", self.admin(side), self._service_body(side)),
-            "location_id": lambda: self._new("/v1/locations", self.admin(side), self._location_body(side)),
+            "service_id": lambda: self._new("/v1/services", self.admin(side), self.service_body(side)),
+            "location_id": lambda: self._new("/v1/locations", self.admin(side), self.location_body(side)),
             "organization_id": lambda: self._new(
                 "/v1/organizations", "admin.platform", {"kind": "ngo", "name": {"en": f"NGO {self.unique()}"}}
             ),
@@ -101,7 +101,7 @@ class RegistryWorld(World):
                 "steering.noraq",
                 {"code": f"t-{self.unique()}", "dimension": "social", "name": {"en": "Term"}},
             ),
-            "programme_id": lambda: self._new("/v1/programmes", "steering.noraq", self._programme_body()),
+            "programme_id": lambda: self._new("/v1/programmes", "steering.noraq", self.programme_body()),
             "rule_id": lambda: self._on_service(side, "rules", {"kind": "gender", "genders": ["female"]}),
             "benefit_id": lambda: self._on_service(
                 side,
@@ -136,21 +136,21 @@ class RegistryWorld(World):
         service = demo_id("service", "rwanga-psychosocial" if side == "own" else "ettc-business-start-up")
         return await self._new(f"/v1/services/{service}/{what}", self.admin(side), body)
 
-    def _service_body(self, side: str) -> dict[str, Any]:
+    def service_body(self, side: str) -> dict[str, Any]:
         return {
             "organization_id": str(self.org(side)),
             "name": {"en": f"Service {self.unique()}"},
             "taxonomy_terms": ["legal-documents"],
         }
 
-    def _location_body(self, side: str) -> dict[str, Any]:
+    def location_body(self, side: str) -> dict[str, Any]:
         return {
             "organization_id": str(self.org(side)),
             "name": {"en": f"Office {self.unique()}"},
             "governorate_code": "IQ-AR",
         }
 
-    def _programme_body(self) -> dict[str, Any]:
+    def programme_body(self) -> dict[str, Any]:
         return {
             "name": {"en": f"Programme {self.unique()}"},
             "funder_countries": ["FI"],
