@@ -25,7 +25,9 @@ RUN uv sync --frozen --no-dev
 FROM ${PYTHON_IMAGE} AS runtime
 # A fixed, unprivileged user; Kubernetes' runAsUser and compose's `user:` name the same id.
 RUN groupadd --system --gid 10001 hawkari \
- && useradd --system --uid 10001 --gid hawkari --home-dir /app --no-create-home --shell /usr/sbin/nologin hawkari
+ && useradd --system --uid 10001 --gid hawkari --home-dir /app --no-create-home --shell /usr/sbin/nologin hawkari \
+ && install -d -o 10001 -g 10001 /var/mail/hawkari
+# /var/mail/hawkari: the compose mail sink's Maildir; a new named volume takes this owner.
 WORKDIR /app
 # Owned by root and read-only to the service: the code cannot be changed by the process running it.
 COPY --from=build /app /app
