@@ -177,3 +177,23 @@ async def test_portal_security_headers_if_the_portal_exists(servers: RunningServ
             csp = r.headers.get("content-security-policy", "")
             assert "frame-ancestors 'none'" in csp and "default-src" in csp, (path, csp)
             assert r.headers.get("referrer-policy"), (path, dict(r.headers))
+
+
+HUGE = str(2**80)  # beyond PostgreSQL's bigint
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "params", "user"),
+    [
+        ("registry", "/v1/history", {"page": HUGE}, "steering.noraq"),
+        ("registry", "/v1/services", {"page": HUGE}, "counsellor.erbil"),
+        ("referrals", "/v1/cases", {"offset": HUGE}, "counsellor.erbil"),
+        ("referrals", "/v1/referrals", {"offset": HUGE}, "counsellor.erbil"),
+    ],
+)
+async def test_paging_beyond_bigint_is_a_422_not_a_500(
+    name: str, path: str, params: dict[str, str], user: str, stack: Stack, tokens: Tokens
+) -> None:
+    """Found by schemathesis: such a page or offset reached PostgreSQL and came back a 500."""
+    r = await stack[name].http.get(path, params=params, headers={"Authorization": f"Bearer {tokens(user)}"})
+    assert_problem(r, 422)

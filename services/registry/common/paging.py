@@ -44,7 +44,8 @@ class Page(BaseModel, Generic[T]):
 
 def page_params(
     request: Request,
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    # Bounded so that (page - 1) * per_page stays a PostgreSQL bigint OFFSET: beyond, a 500.
+    page: Annotated[int, Query(ge=1, le=1_000_000_000, description="Page number, from 1.")] = 1,
     per_page: Annotated[int | None, Query(ge=1, description="Items per page (default 20).")] = None,
 ) -> PageParams:
     settings = request.app.state.settings
