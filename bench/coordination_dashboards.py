@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import statistics
 import time
@@ -605,7 +606,12 @@ async def run(
         return {
             "benchmark": "coordination_dashboards",
             "when": datetime.now(UTC).isoformat(),
-            "machine": {"python": platform.python_version(), "platform": platform.platform()},
+            "machine": {
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                # The box is shared: how busy it was when the run ended (1, 5, 15 min; 2 cores).
+                "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
+            },
             "load": {
                 "method": "SQL mirroring the handlers (directory replica + tallies), not replayed via NATS",
                 "referrals": referrals,
