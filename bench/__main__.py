@@ -8,6 +8,7 @@
 Each benchmark is its own module (``python -m bench.<name>``), run here as a child process one after
 the other so that they never compete for the machine. Each writes its JSON to ``bench/results/``;
 the harness then reads them and writes ``bench/results/summary.md``: figure, measured, target, met.
+Their console output goes to ``$TMPDIR/hawkari-bench-logs/<name>.log``.
 The targets are those of DESIGN.md. A benchmark that fails is marked so in the table and the others
 still run; the exit status is non-zero if any failed.
 
@@ -23,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +34,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
+# Each benchmark's own output, kept out of the repository: read it when one fails.
+LOGS = Path(tempfile.gettempdir()) / "hawkari-bench-logs"
 
 Row = tuple[str, str, str, bool | None]  # figure, measured, target, met (None: no target)
 
@@ -184,7 +188,8 @@ def run_one(bench: Bench, quick: bool, out_dir: Path) -> tuple[bool, float, str]
     if quick and not bench.output_flag and recorded.exists():
         backup = recorded.read_bytes()
     started = time.monotonic()
-    log = out_dir / f"{bench.name}.log"
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{bench.name}.log"
     try:
         with log.open("w") as sink:
             proc = subprocess.run(
@@ -223,7 +228,7 @@ def summary(
         path = out_dir / f"{bench.name}.json"
         ok = outcomes.get(bench.name, (True, 0.0, ""))[0]
         if not ok or not path.exists():
-            lines.append(f"| {bench.name} | failed (see {bench.name}.log) | | no |")
+            lines.append(f"| {bench.name} | failed (its output: {LOGS / bench.name}.log) | | no |")
             continue
         try:
             rows = bench.summarize(json.loads(path.read_text()))
@@ -236,6 +241,14 @@ def summary(
     ran = [f"{b.name} {outcomes[b.name][1]:.0f} s" for b in selected if b.name in outcomes]
     if ran:
         lines += ["", "Run times: " + ", ".join(ran) + "."]
+    # Results not produced by this run (not selected, or failed) are older: say from when.
+    older = [
+        f"{b.name} ({datetime.fromtimestamp(path.stat().st_mtime, UTC):%Y-%m-%d %H:%M} UTC)"
+        for b in selected
+        if (path := out_dir / f"{b.name}.json").exists() and not outcomes.get(b.name, (False,))[0]
+    ]
+    if older:
+        lines += ["", "From earlier runs (this run did not produce them): " + ", ".join(older) + "."]
     return "\n".join(lines) + "\n"
 
 
