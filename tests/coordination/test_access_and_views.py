@@ -66,6 +66,8 @@ async def test_unknown_filters_and_inverted_ranges_are_422(harness: Harness) -> 
         ("/v1/gaps/supply", {"from": "2025-02-01", "to": "2024-02-01"}, "#query/from"),
         ("/v1/funnel", {"programme": "not-a-programme"}, "#query/programme"),
         ("/v1/funnel", {"governorate": "IQ-ZZ"}, "#query/governorate"),
+        # The Kurdistan Region is a subdivision in ISO 3166-2 but not a governorate.
+        ("/v1/gaps/supply", {"governorate": "IQ-KR"}, "#query/governorate"),
         ("/v1/funnel", {"funder": "ZZ"}, "#query/funder"),
         ("/v1/funnel", {"by": "provider", "governorate": "IQ-AR"}, "#query/governorate"),
         ("/v1/funnel", {"from": "2025-03-01", "to": "2025-02-28"}, "#query/from"),

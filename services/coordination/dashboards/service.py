@@ -28,7 +28,12 @@ STAGES = ("sent", "accepted", "declined", "started", "completed", "closed", "rev
 TIMEPOINTS = ("baseline", "month_3", "month_6", "month_12")
 GENDERS = ("female", "male", "other", "undisclosed", "")
 AGE_BANDS = ("0-17", "18-24", "25-34", "35-49", "50-64", "65+", "")
-GOVERNORATES = {s.code: s.name for s in pycountry.subdivisions.get(country_code="IQ")}  # type: ignore[union-attr]
+# Governorates only: pycountry also lists the Kurdistan Region (IQ-KR), which is not one.
+GOVERNORATES = {
+    s.code: s.name
+    for s in pycountry.subdivisions.get(country_code="IQ")  # type: ignore[union-attr]
+    if s.type == "Governorate"
+}
 
 
 @dataclass(frozen=True)
