@@ -7,10 +7,11 @@ hundred referrals a second was the largest single cost of the service after the 
 
 from __future__ import annotations
 
+import uuid
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 
@@ -18,19 +19,31 @@ from services.notifications.settings import NotificationsSettings
 
 
 def build(
-    settings: NotificationsSettings, to: str, subject: str, text: str, html: str, language: str
+    settings: NotificationsSettings,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    language: str,
+    delivery_id: uuid.UUID,
 ) -> bytes:
     msg = MIMEMultipart("alternative")
     msg["From"] = settings.mail_from
     msg["To"] = to
     msg["Subject"] = Header(subject, "utf-8").encode()
     msg["Date"] = formatdate(usegmt=True)
-    msg["Message-ID"] = make_msgid(domain="hawkari.local")
+    # One Message-ID per delivery, not per attempt: a resend after a crash between sending and
+    # recording is then the same message, which mail systems and clients drop as a duplicate.
+    msg["Message-ID"] = f"<{delivery_id}@{_domain(settings)}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg["Content-Language"] = language
     msg.attach(MIMEText(text, "plain", "utf-8"))
     msg.attach(MIMEText(html, "html", "utf-8"))
     return msg.as_bytes()
+
+
+def _domain(settings: NotificationsSettings) -> str:
+    return envelope_sender(settings).rpartition("@")[2] or "hawkari.local"
 
 
 def envelope_sender(settings: NotificationsSettings) -> str:

@@ -70,7 +70,13 @@ class EmailWorker:
             mail_from = sender.envelope_sender(self.settings)
             for row in rows:
                 data = sender.build(
-                    self.settings, row.address, row.subject_line, row.text_body, row.html_body, row.language
+                    self.settings,
+                    row.address,
+                    row.subject_line,
+                    row.text_body,
+                    row.html_body,
+                    row.language,
+                    row.id,
                 )
                 try:
                     await smtp.sendmail(mail_from, [row.address], data)
