@@ -46,20 +46,21 @@ unit: setup $(CHROMIUM)
 	$(UV) run --frozen pytest
 
 # pip-audit asks PyPI's advisory API about every version pinned in uv.lock (exported as a
-# requirements file, dev tools included). --strict makes a package it could not look up a failure:
-# an audit that reached no advisory data must never pass. `make test AUDIT=skip` skips it, loudly.
-AUDIT ?= required
+# requirements file, dev tools included); hawkari.audit reads its report. A known vulnerability
+# always fails. A package that could not be looked up (the per-version API unreachable, e.g. behind
+# a registry mirror) fails with AUDIT=strict and is otherwise counted in a loud warning.
+# AUDIT=skip skips the step, loudly.
+AUDIT ?= vulnerabilities
 AUDIT_REQUIREMENTS := $(VENV)/audit-requirements.txt
+AUDIT_REPORT := $(VENV)/audit-report.json
 audit: setup
 ifeq ($(AUDIT),skip)
 	@echo "audit: SKIPPED (AUDIT=skip): the locked dependencies were NOT checked for known vulnerabilities"
 else
 	$(UV) export --frozen --no-hashes --no-emit-project --quiet -o $(AUDIT_REQUIREMENTS)
-	@$(UV) run --frozen pip-audit --strict --no-deps --disable-pip --progress-spinner off \
-		-r $(AUDIT_REQUIREMENTS) || { \
-		echo "audit: FAILED: a locked dependency has a known vulnerability, or PyPI's advisory API" \
-		     "(https://pypi.org/pypi/<name>/<version>/json) could not be asked about one;" \
-		     "see the lines above. Upgrade with 'uv lock --upgrade-package NAME'." >&2; exit 1; }
+	@$(UV) run --frozen pip-audit --no-deps --disable-pip --progress-spinner off --format json \
+		-r $(AUDIT_REQUIREMENTS) -o $(AUDIT_REPORT) 2>/dev/null || true
+	@$(UV) run --frozen python -m hawkari.audit $(AUDIT_REPORT) $(AUDIT)
 endif
 
 test: lint typecheck unit audit
