@@ -75,7 +75,7 @@ class ReferralNotifier:
         message = Message(
             kind=kind,
             link=self.link(f"referrals/{p.referral_id}"),
-            case_reference=case_reference(p.case_id),
+            case_reference=case_reference(p.case_id, p.case_reference),
             service_names=dict(names["service_name"] or {}),
             organization_names=dict(other_names or {}),
             status=p.status,
@@ -108,7 +108,7 @@ class ReferralNotifier:
         message = Message(
             kind=CONSENT_WITHDRAWN,
             link=self.link(f"cases/{p.case_id}"),
-            case_reference=case_reference(p.case_id),
+            case_reference=case_reference(p.case_id, p.case_reference),
             status="withdrawn",
         )
         note = Notification(event.id, message, None, event.type, event.to_json().decode())

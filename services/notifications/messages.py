@@ -24,9 +24,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
-def case_reference(case_id: uuid.UUID) -> str:
-    """A short reference a caseworker can quote on the phone; it identifies a case, not a person."""
-    return "C-" + case_id.hex[:8].upper()
+def case_reference(case_id: uuid.UUID, published: str | None = None) -> str:
+    """The reference a caseworker can quote on the phone; it identifies a case, not a person.
+
+    The referrals service's own reference when the event carries it (the one the portal shows);
+    a stable stand-in derived from the id for older events.
+    """
+    return published or "C-" + case_id.hex[:8].upper()
 
 
 def safe_code(value: str | None) -> str | None:

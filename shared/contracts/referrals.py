@@ -42,6 +42,9 @@ class ReferralsEvent(EventContract):
 
     case_id: uuid.UUID
     dimensions: Dimensions
+    # The case's short reference (random letters, reveals nothing): the one counsellors and
+    # caseworkers see, so a message can be quoted on the phone. Set on referral and consent events.
+    case_reference: str | None = None
 
 
 # --- cases --------------------------------------------------------------------------------------

@@ -146,3 +146,11 @@ async def test_a_late_event_never_moves_the_status_back(harness: Harness) -> Non
 
     await eventually(no_org)
     assert RWANGA != ERBIL
+
+
+async def test_messages_quote_the_reference_the_referrals_service_gave_the_case(harness: Harness) -> None:
+    ref, case = uuid.uuid4(), uuid.uuid4()
+    sent = referral(rc.ReferralSent, ref, case, case_reference="HK-ABCD-EFGH")
+    await harness.pub.publish(sent, str(ref))
+    items = await harness.wait_inbox("caseworker.rwanga", 1)
+    assert [i["case_reference"] for i in items] == ["HK-ABCD-EFGH"]

@@ -72,6 +72,7 @@ async def test_every_referral_event_carries_when_it_was_sent_and_by_whom(harness
         assert found, kind
         for data in found:
             assert data["referrer_subject"] == counsellor, (kind, data)
+            assert data["case_reference"] == case["reference"], kind  # the one the portal shows
             assert data["sent_at"] is not None
             # The same instant as the referral's own sent_at (ISO 8601, parsed to compare).
             assert _instant(data["sent_at"]) == _instant(sent_at[data["referral_id"]]), kind

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.referrals.vocabulary import AgeBand, Gender, ReturnType, Vulnerability
 
-_IQ_CODES = {s.code for s in pycountry.subdivisions.get(country_code="IQ")}
+# Governorates only: ISO 3166-2 also lists the Kurdistan Region (IQ-KR), which is not one.
+_IQ_CODES = {s.code for s in pycountry.subdivisions.get(country_code="IQ") if s.type == "Governorate"}
 
 
 class IdentityContact(BaseModel):

@@ -121,6 +121,7 @@ async def record_grant(ctx: Ctx, case_id: uuid.UUID, body: ConsentGrant) -> Cons
 def _event(cls: type[ConsentRecorded] | type[ConsentWithdrawn], case: Case, record: ConsentRecord):  # type: ignore[no-untyped-def]
     return cls(
         case_id=case.id,
+        case_reference=case.reference,
         dimensions=case_dimensions(case),
         consent_id=record.id,
         purposes=record.purposes,

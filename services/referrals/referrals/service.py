@@ -52,6 +52,7 @@ def event_fields(case: Case, ref: Referral) -> dict[str, Any]:
     """What every referral event carries: ids, state, dimensions, when it was sent and by whom."""
     return {
         "case_id": case.id,
+        "case_reference": case.reference,
         "dimensions": dimensions(case, ref),
         "referral_id": ref.id,
         "service_id": ref.service_id,
