@@ -190,7 +190,7 @@ async def client(
         env=_env(database_url, nats_url, idp),
     )
     try:
-        if not wait_for_port(port, 30, proc):
+        if not wait_for_port(port, 120, proc):
             raise RuntimeError("the registry did not start under uvicorn")
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
             yield http
