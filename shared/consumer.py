@@ -16,12 +16,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import FetchTimeoutError
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 
 from shared.errors import is_dependency_down
 from shared.events.envelope import CloudEvent, parse_event
@@ -31,6 +33,13 @@ from shared.telemetry import continue_trace
 logger = logging.getLogger("hawkari.consumer")
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+# A hot path's handler on the bare driver, for events it can apply without a transaction round trip
+# (BEGIN and COMMIT are two of a handful per event): given a connection with no transaction open,
+# the event and the consumer's name, it writes the inbox record (``consumer``, ``event_id``,
+# ``event_type``) itself, atomically with its effect (one statement, or its own transaction), and
+# returns whether the record was new. Anything it writes outside that unit must be idempotent. It
+# returns None for events it leaves to ``handler``.
+DirectHandler = Callable[[asyncpg.Connection, CloudEvent, str], Awaitable[bool | None]]
 # What a dead letter may keep, decided by the service: given the parsed event (None when the
 # envelope was unreadable), the error text and the exception (None when there is none), return the
 # envelope (a JSON object, or None) and the error text to store. A service that must not hold what
@@ -85,8 +94,14 @@ class Consumer:
     concurrency: int = 1
     # None keeps the whole envelope and the error's repr (fine where events name no person).
     redact_dead_letter: DeadLetterRedactor | None = None
+    direct: DirectHandler | None = None
     handled_total: int = 0
     _task: asyncio.Task[None] | None = field(default=None, init=False)
+    # Built once: a statement made per message costs more CPU to build and look up than to run.
+    _record: ReturningInsert[tuple[str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._record = insert(self.inbox).on_conflict_do_nothing().returning(self.inbox.c.event_id)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"consumer-{self.name}")
@@ -211,17 +226,33 @@ class Consumer:
 
     async def handle_once(self, event: CloudEvent) -> bool:
         """Apply the handler in one transaction with the inbox record. False if already handled."""
+        if self.direct is not None:
+            handled = await self._handle_direct(self.direct, event)
+            if handled is not None:
+                return handled
         async with self.sessionmaker() as session, session.begin():
             inserted = await session.execute(
-                insert(self.inbox)
-                .values(consumer=self.name, event_id=event.id, event_type=event.type)
-                .on_conflict_do_nothing()
-                .returning(self.inbox.c.event_id)
+                self._record, {"consumer": self.name, "event_id": event.id, "event_type": event.type}
             )
             if inserted.first() is None:
                 return False
             await self.handler(session, event)
         return True
+
+    async def _handle_direct(self, direct: DirectHandler, event: CloudEvent) -> bool | None:
+        # A pooled connection on which SQLAlchemy has begun nothing: asyncpg runs in autocommit.
+        engine: AsyncEngine = self.sessionmaker.kw["bind"]
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: asyncpg.Connection = raw.driver_connection
+            try:
+                return await direct(driver, event, self.name)
+            except BaseException as exc:
+                # The pool never saw the driver fail: a connection the error (or a cancellation
+                # mid-statement) may have left unusable is dropped rather than handed out again.
+                if not isinstance(exc, asyncpg.PostgresError) or driver.is_closed():
+                    await conn.invalidate()
+                raise
 
     async def _dead_letter(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -59,17 +60,26 @@ async def add_event(
     """Write an event in the caller's transaction. It is published only if that commits."""
     event = make_event(contract, subject=entity_id)
     await session.execute(
-        sa.insert(table).values(
-            id=event.id,
-            subject=contract.subject(entity_id),
-            type=event.type,
-            envelope=event.model_dump(mode="json", exclude_none=True),
-            headers=inject_headers(),
-        )
+        _insert_notifying(table),
+        {
+            "id": event.id,
+            "subject": contract.subject(entity_id),
+            "type": event.type,
+            "envelope": event.model_dump(mode="json", exclude_none=True),
+            "headers": inject_headers(),
+        },
     )
-    # Delivered to listeners at commit, and not at all on rollback; repeats in one transaction fold.
-    await session.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
     return event
+
+
+@functools.cache
+def _insert_notifying(table: sa.Table) -> sa.Insert:
+    """The row and its notification in one statement (one round trip), built once per table.
+
+    The notification is delivered to listeners at commit, and not at all on rollback; repeats in one
+    transaction fold into one.
+    """
+    return sa.insert(table).returning(sa.func.pg_notify(NOTIFY_CHANNEL, ""))
 
 
 @dataclass
@@ -146,17 +156,20 @@ class OutboxRelay:
     async def publish_batch(self, pool: asyncpg.Pool, js: JetStreamContext) -> int:
         """Publish up to ``batch_size`` unpublished events in commit order. Returns how many."""
         async with pool.acquire() as conn, conn.transaction():
+            # Locked and marked in one statement; the mark commits only once JetStream has them all.
             rows = await conn.fetch(
-                f"SELECT seq, id, subject, envelope, headers FROM {TABLE_NAME} "  # noqa: S608 - constant
-                "WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                f"UPDATE {TABLE_NAME} SET published_at = now(), attempts = attempts + 1 "  # noqa: S608 - constant
+                f"WHERE seq IN (SELECT seq FROM {TABLE_NAME} WHERE published_at IS NULL "
+                "ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED) "
+                "RETURNING seq, id, subject, envelope, headers",
                 self.batch_size,
             )
             if not rows:
                 return 0
             # Sent back to back on one connection, so JetStream stores them in this order;
-            # then every acknowledgement is awaited before the rows are marked.
+            # then every acknowledgement is awaited before the transaction commits.
             futures = []
-            for row in rows:
+            for row in sorted(rows, key=lambda r: r["seq"]):
                 headers = {**json.loads(row["headers"]), "Nats-Msg-Id": str(row["id"])}
                 futures.append(
                     await js.publish_async(row["subject"], row["envelope"].encode(), headers=headers)
@@ -164,10 +177,5 @@ class OutboxRelay:
             # A failure here rolls back and leaves the rows for the next attempt; anything JetStream
             # did store is dropped as a duplicate then, by its Nats-Msg-Id.
             await asyncio.wait_for(asyncio.gather(*futures), timeout=10)
-            await conn.execute(
-                f"UPDATE {TABLE_NAME} SET published_at = now(), attempts = attempts + 1 "  # noqa: S608
-                "WHERE seq = ANY($1::bigint[])",
-                [r["seq"] for r in rows],
-            )
             self.published_total += len(rows)
             return len(rows)

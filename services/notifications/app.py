@@ -51,6 +51,7 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
                 stream=settings.referrals_stream,
                 subjects=settings.subjects(referrals.SUBJECTS),
                 handler=notifier,
+                direct=notifier.direct,
                 **common,  # type: ignore[arg-type]
             ),
             Consumer(

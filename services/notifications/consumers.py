@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import sql
 from services.notifications.clock import Clock
-from services.notifications.fanout import Notification, fan_out
+from services.notifications.fanout import Notification, fan_out, notify
 from services.notifications.inbox.models import ReferralState
 from services.notifications.messages import Message, case_reference, safe_code
 from services.notifications.recipients import (
@@ -42,18 +43,34 @@ class ReferralNotifier:
         return f"{self.settings.portal_url.rstrip('/')}/{path}"
 
     async def __call__(self, session: AsyncSession, event: CloudEvent) -> None:
+        """Any event, in the consumer's transaction (which holds its inbox record)."""
         if event.type in REFERRAL_KINDS:
-            payload = event.payload()
-            assert isinstance(payload, rc.ReferralEvent)
-            await self.on_referral(session, event, payload)
+            conn = await sql.driver(session)
+            if step := await self.referral_step(conn, event):
+                await notify(conn, self.settings, self.clock.now(), *step)
         elif event.type == rc.ConsentWithdrawn.event_type:
             payload = event.payload()
             assert isinstance(payload, rc.ConsentWithdrawn)
             await self.on_consent_withdrawn(session, event, payload)
 
-    async def on_referral(self, session: AsyncSession, event: CloudEvent, p: rc.ReferralEvent) -> None:
+    async def direct(self, conn: asyncpg.Connection, event: CloudEvent, consumer: str) -> bool | None:
+        """A referral step without a transaction round trip: the status and names first (a
+        forward-only upsert, so applying it again changes nothing), then the notice and the inbox
+        record together in one statement. Other events go through ``__call__``."""
+        if event.type not in REFERRAL_KINDS:
+            return None
+        step = await self.referral_step(conn, event)
+        if step is None:
+            return await conn.fetchval(sql.RECORD, consumer, event.id, event.type) is not None
+        return await notify(conn, self.settings, self.clock.now(), *step, consumer)
+
+    async def referral_step(
+        self, conn: asyncpg.Connection, event: CloudEvent
+    ) -> tuple[Audience, Notification] | None:
+        """Record the referral's status; who hears of the step and what they read (None: nobody)."""
+        p = event.payload()
+        assert isinstance(p, rc.ReferralEvent)
         kind = REFERRAL_KINDS[event.type]
-        conn = await sql.driver(session)
         names = await conn.fetchrow(
             sql.REFERRAL_STEP,
             p.service_id,
@@ -68,7 +85,7 @@ class ReferralNotifier:
         dims = p.dimensions.model_copy(update={"provider_org_id": names["provider_org_id"]})
         audience = referral_audience(kind, dims, p.referrer_subject)
         if audience is None:
-            return
+            return None
         # The other party: who referred (for the provider), who provides (for the referrer).
         other_names = names["owner_name"] if audience.group == PROVIDER else names["provider_name"]
         code = getattr(p, "reason", None) or getattr(p, "outcome", None) or getattr(p, "reminder", None)
@@ -81,8 +98,7 @@ class ReferralNotifier:
             status=p.status,
             code=safe_code(code),
         )
-        note = Notification(event.id, message, p.referral_id, event.type, event.to_json().decode())
-        await fan_out(session, self.settings, self.clock.now(), audience, note)
+        return audience, Notification(event.id, message, p.referral_id, event.type, event.to_json().decode())
 
     async def on_consent_withdrawn(
         self, session: AsyncSession, event: CloudEvent, p: rc.ConsentWithdrawn

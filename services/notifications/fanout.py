@@ -1,9 +1,10 @@
 """One notification to one audience on every channel, each exactly once.
 
-Called inside the caller's unit of work (a consumer's transaction, a worker's): the inbox item, the
-email deliveries and the webhook deliveries are inserted with ``ON CONFLICT DO NOTHING`` against
-unique keys per event × recipient × channel, so running it twice for one event changes nothing.
-The statements are in ``services.notifications.sql`` (the event path's hot loop).
+One statement (``services.notifications.sql.NOTICE``, the event path's hot loop), run in the caller's
+unit of work (a worker's transaction), or as its own unit with the consumer's inbox record: the
+inbox item, the email deliveries and the webhook deliveries are inserted with ``ON CONFLICT DO
+NOTHING`` against unique keys per event × recipient × channel, so running it twice for one event
+changes nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import sql
-from services.notifications.email import models as email_models
 from services.notifications.inbox.live import CHANNEL
-from services.notifications.messages import Message, language_of, render_email
+from services.notifications.messages import LANGUAGES, Message
 from services.notifications.recipients import GROUP_ROLES, Audience
 from services.notifications.settings import NotificationsSettings
 
@@ -47,7 +47,20 @@ async def fan_out(
     audience: Audience,
     note: Notification,
 ) -> None:
-    conn = await sql.driver(session)
+    """The notice in the session's transaction (which holds the consumer's inbox record, if any)."""
+    await notify(await sql.driver(session), settings, now, audience, note)
+
+
+async def notify(
+    conn: asyncpg.Connection,
+    settings: NotificationsSettings,
+    now: datetime,
+    audience: Audience,
+    note: Notification,
+    consumer: str | None = None,
+) -> bool:
+    """The notice in one statement; with ``consumer``, the event's inbox record too, and then
+    nothing is written unless that record is new. Returns whether the notice was written."""
     msg = note.message
     values = {
         "id": uuid.uuid4(),
@@ -66,7 +79,7 @@ async def fan_out(
         "created_at": now,
     }
     payload = json.dumps(item_json({**values, "read": False}))
-    rows = await conn.fetch(
+    row = await conn.fetchrow(
         sql.NOTICE,
         *values.values(),
         CHANNEL,
@@ -76,41 +89,10 @@ async def fan_out(
         settings.email_org_contacts,
         note.event_json,
         now + timedelta(hours=settings.webhook_retry_window_h),
+        consumer,
+        note.event_type or "",
+        list(LANGUAGES),
+        settings.default_language,
+        json.dumps(dataclasses.asdict(msg)),
     )
-    await _queue_emails(conn, settings, now, note, rows)
-
-
-async def _queue_emails(
-    conn: asyncpg.Connection,
-    settings: NotificationsSettings,
-    now: datetime,
-    note: Notification,
-    recipients: list[asyncpg.Record],
-) -> None:
-    targets: dict[str, tuple[str, bool]] = {}
-    for row in recipients:
-        if row["address"] and row["wanted"] and row["address"] not in targets:
-            targets[row["address"]] = (language_of(row["language"], settings.default_language), row["digest"])
-    if not targets:
-        return
-    rendered = {lang: render_email(lang, [note.message]) for lang in {lang for lang, _ in targets.values()}}
-    message = json.dumps(dataclasses.asdict(note.message))
-    await conn.executemany(
-        sql.EMAIL,
-        [
-            (
-                uuid.uuid4(),
-                note.event_id,
-                "digest-entry" if digest else "instant",
-                address,
-                language,
-                rendered[language].subject,
-                rendered[language].text,
-                rendered[language].html,
-                message,
-                email_models.HELD if digest else email_models.PENDING,
-                now,
-            )
-            for address, (language, digest) in targets.items()
-        ],
-    )
+    return bool(row and row["written"])

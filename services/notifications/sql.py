@@ -48,18 +48,29 @@ WITH names AS (
 SELECT * FROM names
 """
 
-# One notice to one audience, in one statement: the inbox item (its NOTIFY goes out at commit, only
-# for a new row), a webhook delivery per subscribed endpoint of the organization (disabled endpoints
-# queue too: their deliveries wait, and go out if an admin re-enables in time), and the email
-# recipients back — the one person ($6 a subject), or the organization's users in the role group
-# ($18) and, when enabled ($19), its published contact address. Users' saved choices win over
-# their token's locale. Always one row at least; ``address`` is null when nobody has email.
+# One notice to one audience, in one statement, so that on the event path it needs no transaction of
+# its own: the consumer's inbox record when $22 names the consumer (then nothing else is written
+# unless that record is new; without it, the caller's transaction holds the record), the inbox item
+# (its NOTIFY goes out at commit, only for a new row), a webhook delivery per subscribed endpoint of
+# the organization (disabled endpoints queue too: their deliveries wait, and go out if an admin
+# re-enables in time), and an email delivery per address: the one person ($6 a subject), or the
+# organization's users in the role group ($18) and, when enabled ($19), its published contact
+# address. Users' saved choices win over their token's locale, which counts only when it names one of
+# our languages ($24, as ``messages.language_of``; else $25). Emails are rendered when sent; held ones
+# wait for the digest. Returns whether the notice was written.
 NOTICE = """
-WITH new_item AS (
+WITH recorded AS (
+    INSERT INTO inbox_event (consumer, event_id, event_type)
+    SELECT $22, $2, $23 WHERE $22::text IS NOT NULL
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), go AS (
+    SELECT 1 AS x WHERE $22::text IS NULL OR EXISTS (SELECT 1 FROM recorded)
+), new_item AS (
     INSERT INTO inbox_item (id, event_id, kind, org_id, audience, recipient_subject, referral_id,
                             case_reference, service_name, organization_name, status, code, link,
                             created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 FROM go
     ON CONFLICT DO NOTHING
     RETURNING id
 ), notified AS (
@@ -68,27 +79,39 @@ WITH new_item AS (
     INSERT INTO webhook_delivery (id, endpoint_id, event_id, event_type, payload, status, attempts,
                                   next_attempt_at, give_up_at, created_at)
     SELECT gen_random_uuid(), e.id, $2, $17::text, $20::text, 'pending', 0, $14, $21, $14
-    FROM webhook_endpoint e
+    FROM go, webhook_endpoint e
     WHERE $17::text IS NOT NULL AND e.org_id = $4 AND $17::text = ANY (e.event_types)
     ON CONFLICT DO NOTHING
 ), recipients AS (
-    SELECT u.email AS address, coalesce(p.language, u.locale) AS language,
+    SELECT 0 AS rank, u.email AS address,
+           lower(split_part(replace(coalesce(p.language, u.locale), '_', '-'), '-', 1)) AS language,
            coalesce(p.daily_digest, false) AS digest,
            coalesce((p.channels -> $3::text ->> 'email')::boolean, true) AS wanted
     FROM directory_user u LEFT JOIN preference p ON p.subject = u.subject
     WHERE u.email IS NOT NULL
       AND CASE WHEN $6 <> '' THEN u.subject = $6 ELSE u.org_id = $4 AND u.roles && $18::text[] END
     UNION ALL
-    SELECT o.email, NULL, false, true
+    SELECT 1, o.email, NULL, false, true
     FROM replica_organization o
     WHERE $6 = '' AND $19::boolean AND o.id = $4 AND o.active AND o.email IS NOT NULL
+), emails AS (
+    INSERT INTO email_delivery (id, dedup_key, kind, address, language, message, status, attempts,
+                                next_attempt_at, created_at)
+    SELECT DISTINCT ON (r.address)
+           gen_random_uuid(), $2, CASE WHEN r.digest THEN 'digest-entry' ELSE 'instant' END, r.address,
+           CASE WHEN r.language = ANY ($24::text[]) THEN r.language ELSE $25 END, $26::jsonb,
+           CASE WHEN r.digest THEN 'held' ELSE 'pending' END, 0, $14, $14
+    FROM go, recipients r
+    WHERE r.wanted
+    ORDER BY r.address, r.rank
+    ON CONFLICT DO NOTHING
 )
-SELECT r.* FROM notified LEFT JOIN recipients r ON true
+SELECT EXISTS (SELECT 1 FROM go) AS written, (SELECT n FROM notified) AS notified
 """
 
-EMAIL = """
-INSERT INTO email_delivery (id, dedup_key, kind, address, language, subject_line, text_body,
-                            html_body, message, status, attempts, next_attempt_at, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11)
+# The inbox record alone, for an event that reaches nobody.
+RECORD = """
+INSERT INTO inbox_event (consumer, event_id, event_type) VALUES ($1, $2, $3)
 ON CONFLICT DO NOTHING
+RETURNING 1
 """

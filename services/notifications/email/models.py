@@ -1,4 +1,4 @@
-"""Email deliveries: rendered messages waiting for (or done with) the SMTP relay."""
+"""Email deliveries: messages waiting for (or done with) the SMTP relay."""
 
 from __future__ import annotations
 
@@ -30,10 +30,11 @@ class EmailDelivery(Base):
     kind: Mapped[str] = mapped_column(sa.Text)
     address: Mapped[str] = mapped_column(sa.Text)
     language: Mapped[str] = mapped_column(sa.Text)
-    subject_line: Mapped[str] = mapped_column(sa.Text)
-    text_body: Mapped[str] = mapped_column(sa.Text)
-    html_body: Mapped[str] = mapped_column(sa.Text)
-    # The message's facts (no personal data), so held rows can be folded into a digest.
+    # Rendered when first sent (a digest when made): the event path that queues it waits for no template.
+    subject_line: Mapped[str | None] = mapped_column(sa.Text)
+    text_body: Mapped[str | None] = mapped_column(sa.Text)
+    html_body: Mapped[str | None] = mapped_column(sa.Text)
+    # The message's facts (no personal data), to render it and to fold held rows into a digest.
     message: Mapped[dict[str, object]] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(sa.Text)
     attempts: Mapped[int] = mapped_column(server_default="0")

@@ -69,15 +69,7 @@ class EmailWorker:
             await smtp.connect()
             mail_from = sender.envelope_sender(self.settings)
             for row in rows:
-                data = sender.build(
-                    self.settings,
-                    row.address,
-                    row.subject_line,
-                    row.text_body,
-                    row.html_body,
-                    row.language,
-                    row.id,
-                )
+                data = sender.build(self.settings, row.address, *self.rendered(row), row.language, row.id)
                 try:
                     await smtp.sendmail(mail_from, [row.address], data)
                     results[row.id] = None
@@ -123,6 +115,14 @@ class EmailWorker:
         sent = len(sent_ids)
         self.sent_total += sent
         return sent
+
+    @staticmethod
+    def rendered(row: EmailDelivery) -> tuple[str, str, str]:
+        """Subject, text and HTML: a digest's as made, an instant message's from its facts."""
+        if row.subject_line is None or row.text_body is None or row.html_body is None:
+            r = render_email(row.language, [Message(**row.message)])  # type: ignore[arg-type]
+            return r.subject, r.text, r.html
+        return row.subject_line, row.text_body, row.html_body
 
     def digest_boundary(self, now: datetime) -> datetime:
         """The most recent digest time at or before ``now``."""
