@@ -8,8 +8,8 @@ consent are prepared first. Then, at the same concurrency:
 
 - api: POST /v1/cases/{id}/referrals (token check, replica validation, consent check, referral row,
   audit entry on the hash chain, outbox event) over HTTP;
-- bare: one asyncpg transaction per referral inserting the same rows (referral, audit entry chained
-  under the same advisory lock, outbox row + NOTIFY) with no checks at all.
+- bare: one asyncpg transaction per referral inserting the same rows (referral, outbox row + NOTIFY,
+  audit entry linked into the chain at COMMIT by the same trigger) with no checks at all.
 
 The two sides alternate in ``--rounds`` rounds after a warm-up of each, so that load from other
 processes on a shared machine weighs on both alike. The service runs as in production: uvicorn with
@@ -34,12 +34,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import httpx
+import psutil
 
 from deploy.devidp.testing import issuer_of, running_idp
-from services.referrals.audit.chain import GENESIS, canonical, entry_hash
-from services.referrals.audit.service import CHAIN_LOCK
+from services.referrals.audit.chain import content_digest
 from shared.db import asyncpg_dsn, create_engine, create_sessionmaker
 from shared.migrations import upgrade
 from shared.processes import free_port, wait_for_port
@@ -68,6 +69,27 @@ async def token(idp: str, user: str) -> str:
         )
         r.raise_for_status()
         return str(r.json()["access_token"])
+
+
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
+
+
+def processes(service: int) -> dict[str, list[psutil.Process]]:
+    """Who burns CPU during a round: the service's workers, this process (the load), PostgreSQL."""
+    root = psutil.Process(service)
+    return {
+        "service": [root, *root.children(recursive=True)],
+        "load_generator": [psutil.Process()],
+        "postgres": [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"],
+    }
 
 
 async def run_pool(jobs: list, concurrency: int) -> tuple[float, list[float]]:  # type: ignore[type-arg]
@@ -118,7 +140,7 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str, round
             base_url=f"http://127.0.0.1:{port}/v1", headers=bearer, limits=limits, timeout=60
         )
         case_ids = []
-        for i in range(max(20, concurrency)):
+        for i in range(max(200, concurrency)):
             c = (await http.post("/cases", json=case_body(f"B{i}"))).json()
             g = await http.post(
                 f"/cases/{c['id']}/consent", json=grant(["identity_contact", "needs"], orgs=[RWANGA])
@@ -130,10 +152,21 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str, round
             "data_categories": ["identity_contact", "needs"],
         }
 
+        # The load itself goes through aiohttp (its C parser and keep-alive pool): on two shared cores
+        # httpx's pure-Python client cost ~3 ms of CPU per request, more than the bare side's whole
+        # client, and that was measuring the load generator instead of the service.
+        load = aiohttp.ClientSession(
+            f"http://127.0.0.1:{port}",
+            headers={**bearer, "Content-Type": "application/json"},
+            connector=aiohttp.TCPConnector(limit=concurrency),
+        )
+        payload = json.dumps(body).encode()
+
         def api_job(i: int):  # type: ignore[no-untyped-def]
             async def job() -> None:
-                r = await http.post(f"/cases/{case_ids[i % len(case_ids)]}/referrals", json=body)
-                assert r.status_code == 201, r.text
+                async with load.post(f"/v1/cases/{case_ids[i % len(case_ids)]}/referrals", data=payload) as r:
+                    text = await r.text()
+                    assert r.status == 201, text
 
             return job
 
@@ -170,11 +203,7 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str, round
                         json.dumps(envelope),
                     )
                     await conn.execute("SELECT pg_notify('hawkari_outbox', '')")
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK)
-                    last = await conn.fetchrow("SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1")
-                    seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
-                    fields = dict(
-                        seq=seq,
+                    digest = content_digest(
                         at=now,
                         actor_subject="bench",
                         actor_username="bench",
@@ -186,12 +215,12 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str, round
                         purpose=None,
                         detail={},
                     )
+                    # Linked into the chain at COMMIT by the same trigger as the service's entries.
                     await conn.execute(
-                        "INSERT INTO audit_entry (seq, at, actor_subject, actor_username, action, case_id, "
-                        "referral_id, categories, detail, prev_hash, hash) VALUES ($1,$2,'bench','bench',"
-                        "'referral.created',$3,$4,$5,'{}'::jsonb,$6,$7)",
-                        seq, now, case_id, ref_id, ["identity_contact", "needs"], prev,
-                        entry_hash(prev, canonical(**fields)),
+                        "INSERT INTO audit_pending (at, actor_subject, actor_username, action, case_id, "
+                        "referral_id, categories, detail, content_digest) VALUES ($1,'bench','bench',"
+                        "'referral.created',$2,$3,$4,'{}'::jsonb,$5)",
+                        now, case_id, ref_id, ["identity_contact", "needs"], digest,
                     )  # fmt: skip
 
             return job
@@ -204,14 +233,28 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str, round
         api_lat: list[float] = []
         bare_lat: list[float] = []
         per_round = max(1, n // rounds)
+        procs = processes(proc.pid)
+        cpu: dict[str, dict[str, float]] = {
+            "api": dict.fromkeys(procs, 0.0),
+            "bare": dict.fromkeys(procs, 0.0),
+        }
+
+        async def measured(side: str, jobs: list) -> tuple[float, list[float]]:  # type: ignore[type-arg]
+            before = {k: cpu_seconds(v) for k, v in procs.items()}
+            result = await run_pool(jobs, concurrency)
+            for k, v in procs.items():
+                cpu[side][k] += cpu_seconds(v) - before[k]
+            return result
+
         for r in range(rounds):
             ids = range(r * per_round, (r + 1) * per_round)
-            took, lat = await run_pool([api_job(i) for i in ids], concurrency)
+            took, lat = await measured("api", [api_job(i) for i in ids])
             api_s, api_lat = api_s + took, api_lat + lat
-            took, lat = await run_pool([bare_job(i) for i in ids], concurrency)
+            took, lat = await measured("bare", [bare_job(i) for i in ids])
             bare_s, bare_lat = bare_s + took, bare_lat + lat
         n = per_round * rounds
         await pool.close()
+        await load.close()
         await http.aclose()
     finally:
         proc.terminate()
@@ -235,6 +278,10 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str, round
             "p99_ms": round(pct(bare_lat, 0.99), 2),
         },
         "ratio": round(api_rps / bare_rps, 3),
+        # CPU milliseconds per referral by process group, each side over its own rounds.
+        "cpu_ms_per_referral": {
+            side: {k: round(v * 1000 / n, 2) for k, v in groups.items()} for side, groups in cpu.items()
+        },
         "target_ratio": 0.5,
         "median_api_ms": round(statistics.median(api_lat) * 1000, 2),
     }

@@ -71,6 +71,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under ``session``, for a hot path's hand-written statements.
+
+    Its transaction state is the session's: SQLAlchemy sends BEGIN lazily, with the session's first
+    statement, so until the session has executed something a statement here runs on its own (one
+    statement, its own transaction); after that it runs inside the session's transaction and
+    commits with it. The session's commit or rollback is unaffected either way.
+    """
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver
+
+
 def asyncpg_dsn(url: str) -> str:
     """A SQLAlchemy URL as a plain libpq DSN for asyncpg (LISTEN/NOTIFY, admin tasks)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

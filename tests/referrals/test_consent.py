@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from services.referrals.consent.models import ConsentRecord
 from services.referrals.consent.service import covered, in_force
+from services.referrals.referrals import repository
 from tests.referrals.conftest import Harness
 from tests.referrals.world import ETTC, RWANGA, grant
 
@@ -220,3 +222,38 @@ async def test_withdrawal_revokes_dependent_referrals_and_cuts_access_at_once(ha
     untouched = (await api.get("caseworker.rwanga", f"/referrals/{other['id']}")).json()
     assert untouched["status"] == "sent" and "documents" in untouched["case"]
     assert docs["id"]
+
+
+async def test_a_withdrawal_between_the_consent_check_and_the_write_stops_the_referral(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The referral's view is read without a lock; the withdrawal commits right after it. The write
+    # must then find the case's consent changed, write nothing, and check again: refused.
+    api, d = harness.api, harness.directory
+    case = await api.open_case()
+    given_consent = await api.consent(case["id"], grant(["needs"], orgs=[RWANGA]))
+    read_view = repository.creation_view
+    reads = 0
+
+    async def withdrawn_right_after_the_read(*args: Any) -> repository.CreationView:
+        nonlocal reads
+        view = await read_view(*args)
+        reads += 1
+        if reads == 1:
+            w = await api.post(
+                "counsellor.erbil",
+                f"/cases/{case['id']}/consent/withdrawals",
+                {"consent_id": given_consent["id"]},
+            )
+            assert w.status_code == 201, w.text
+        return view
+
+    monkeypatch.setattr(repository, "creation_view", withdrawn_right_after_the_read)
+    r = await api.post(
+        "counsellor.erbil",
+        f"/cases/{case['id']}/referrals",
+        {"service_id": str(d.psychosocial), "data_categories": ["needs"]},
+    )
+    assert r.status_code == 422 and r.json()["missing_categories"] == ["needs"], r.text
+    assert reads == 2
+    assert (await api.get("counsellor.erbil", "/referrals")).json() == []

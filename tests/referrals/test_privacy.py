@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 from sqlalchemy import make_url
 
+from services.referrals.audit.chain import GENESIS, canonical, entry_hash
 from services.referrals.audit.verify import verify_chain
 from services.referrals.personal_data.crypto import KeyUnavailable, MasterKeys, open_sealed
 from services.referrals.personal_data.vault import Vault
@@ -154,6 +156,35 @@ async def test_audit_chain_detects_tampering_and_names_the_first_broken_link(har
     )
     out, _ = await proc.communicate()
     assert proc.returncode == 1 and b"broken at entry 2" in out
+
+
+async def test_concurrent_writers_link_one_gap_free_chain_after_entries_of_the_older_format(
+    harness: Harness,
+) -> None:
+    # An entry of chain format 1 (linked by the service before migration 0003), then many units of
+    # work committing at once: the trigger links each at COMMIT, in commit order, onto one chain.
+    at = datetime.now(UTC)
+    old = dict(
+        at=at, actor_subject="s", actor_username="u", actor_org_id=None, action="case.opened",
+        case_id=None, referral_id=None, categories=[], purpose=None, detail={"n": 1},
+    )  # fmt: skip
+    conn = await asyncpg.connect(asyncpg_dsn(harness.url))
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM audit_entry") == 0
+        await conn.execute(
+            "INSERT INTO audit_entry (seq, at, actor_subject, actor_username, action, categories, detail, "
+            "prev_hash, hash, chain_format) VALUES (1, $1, 's', 'u', 'case.opened', '{}', $2, $3, $4, 1)",
+            at, json.dumps({"n": 1}), GENESIS, entry_hash(GENESIS, canonical(seq=1, **old)),
+        )  # fmt: skip
+        await asyncio.gather(*[harness.api.open_case(marker=f"C{i}") for i in range(12)])
+        rows = await conn.fetch("SELECT seq, chain_format FROM audit_entry ORDER BY seq")
+        assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1)) and len(rows) >= 13
+        assert {r["chain_format"] for r in rows[1:]} == {2}
+        assert await conn.fetchval("SELECT count(*) FROM audit_pending") == 0
+    finally:
+        await conn.close()
+    report = await verify_chain(harness.url)
+    assert report.ok and report.verified == len(rows)
 
 
 async def test_idempotency_key_replays_the_answer_and_refuses_a_different_body(harness: Harness) -> None:

@@ -1,6 +1,13 @@
-"""The hash of an audit entry: SHA-256 over the previous hash and the entry's canonical JSON.
+"""The hash of an audit entry, shared by the writer and the verifier so both agree byte for byte.
 
-Pure functions, shared by the writer and the verifier, so that both agree byte for byte.
+Two formats, told apart by ``audit_entry.chain_format``:
+
+1. SHA-256 over the previous hash and the entry's canonical JSON, sequence number included — the
+   chain was linked in Python, under the chain lock, before COMMIT.
+2. SHA-256 over the previous hash, the sequence number and the SHA-256 of the entry's canonical JSON
+   without its sequence number. The writer computes that content digest; PostgreSQL links it into
+   the chain inside COMMIT (a deferred trigger, see migration 0003), so no round trip to the
+   service happens while the chain lock is held. :func:`linked_hash` is what that trigger computes.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ GENESIS = "0" * 64
 
 def canonical(
     *,
-    seq: int,
+    seq: int | None,
     at: datetime,
     actor_subject: str,
     actor_username: str,
@@ -29,8 +36,7 @@ def canonical(
     purpose: str | None,
     detail: Mapping[str, Any],
 ) -> bytes:
-    document = {
-        "seq": seq,
+    document: dict[str, Any] = {
         "at": at.astimezone(UTC).isoformat(),
         "actor_subject": actor_subject,
         "actor_username": actor_username,
@@ -42,6 +48,8 @@ def canonical(
         "purpose": purpose,
         "detail": detail,
     }
+    if seq is not None:
+        document["seq"] = seq
     return json.dumps(
         document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     ).encode()
@@ -49,3 +57,13 @@ def canonical(
 
 def entry_hash(prev_hash: str, body: bytes) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + body).hexdigest()
+
+
+def content_digest(**fields: Any) -> str:
+    """Format 2: the digest of an entry's content, everything but its place in the chain."""
+    return hashlib.sha256(canonical(seq=None, **fields)).hexdigest()
+
+
+def linked_hash(prev_hash: str, seq: int, digest: str) -> str:
+    """Format 2: the entry's hash, as the commit-time trigger computes it in SQL."""
+    return hashlib.sha256(f"{prev_hash}\n{seq}\n{digest}".encode()).hexdigest()

@@ -1,11 +1,12 @@
 """Writing the audit log. Every decision and every read of personal data lands here.
 
-Entries are chained: each stores the previous entry's hash. Appending takes a transaction-scoped
-advisory lock so two transactions never chain onto the same predecessor, and that lock is held
-until commit: it serialises every writer in the service. So :func:`record` only notes the entry in
-the session, and the entries are chained and inserted in the session's ``before_commit`` event —
-the last thing a unit of work does — which keeps the lock for one insert and the commit itself,
-however long the rest of the request takes. Chain order is then commit order.
+Entries are chained: each stores the previous entry's hash, and two transactions must never chain
+onto the same predecessor, so linking holds a lock that serialises every writer of the service
+until commit. :func:`record` only notes the entry in the session; the session's ``before_commit``
+event inserts the unit of work's entries into ``audit_pending`` with a digest of their content, and
+PostgreSQL links them into ``audit_entry`` inside COMMIT (a deferred trigger, migration 0003). The
+lock is then held for the commit alone, never across a round trip to this process. Chain order is
+commit order.
 """
 
 from __future__ import annotations
@@ -13,74 +14,66 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from services.referrals.audit.chain import GENESIS, canonical, entry_hash
-from services.referrals.audit.models import AuditEntry
+from services.referrals.audit.chain import content_digest
+from services.referrals.audit.models import AuditEntry, AuditPending
 from shared.auth import Principal
 
-CHAIN_LOCK = 0x4857_4B41_5544  # "HWKAUD": one chain per database
 PENDING = "hawkari.audit.pending"
 
 
-async def record(
-    session: AsyncSession,
-    actor: Principal,
-    action: str,
-    at: datetime,
-    *,
-    case_id: uuid.UUID | None = None,
-    referral_id: uuid.UUID | None = None,
-    categories: Sequence[str] = (),
-    purpose: str | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> None:
+class EntryOptions(TypedDict, total=False):
+    case_id: uuid.UUID | None
+    referral_id: uuid.UUID | None
+    categories: Sequence[str]
+    purpose: str | None
+    # Ids and codes only, never personal data: the log outlives erasure.
+    detail: Mapping[str, Any] | None
+
+
+def entry(actor: Principal, action: str, at: datetime, **options: Unpack[EntryOptions]) -> dict[str, Any]:
+    """An ``audit_pending`` row: the entry's fields and the digest the chain links."""
     fields: dict[str, Any] = {
         "at": at,
         "actor_subject": actor.subject,
         "actor_username": actor.username,
         "actor_org_id": actor.org_id,
         "action": action,
-        "case_id": case_id,
-        "referral_id": referral_id,
-        "categories": sorted(categories),
-        "purpose": purpose,
-        "detail": dict(detail or {}),
+        "case_id": options.get("case_id"),
+        "referral_id": options.get("referral_id"),
+        "categories": sorted(options.get("categories", ())),
+        "purpose": options.get("purpose"),
+        "detail": dict(options.get("detail") or {}),
     }
-    session.info.setdefault(PENDING, []).append(fields)
+    return {**fields, "content_digest": content_digest(**fields)}
+
+
+async def record(
+    session: AsyncSession, actor: Principal, action: str, at: datetime, **options: Unpack[EntryOptions]
+) -> None:
+    """Note an entry in the unit of work; it is written at commit, and only if that commits."""
+    session.info.setdefault(PENDING, []).append(entry(actor, action, at, **options))
 
 
 @event.listens_for(Session, "before_commit")
-def _chain_pending(session: Session) -> None:
-    """Append the unit of work's audit entries to the chain, under the chain lock, at commit.
+def _queue_pending(session: Session) -> None:
+    """Insert the unit of work's audit entries for the commit-time trigger to chain.
 
     A sync ORM event: under the asyncio extension it runs inside the greenlet that drives the
-    commit, so these synchronous calls are awaited on the connection like any other. Sessions
-    without pending entries (other services in the same process) pass straight through.
+    commit, so this synchronous call is awaited on the connection like any other. Sessions without
+    pending entries (other services in the same process) pass straight through.
     """
     pending = session.info.pop(PENDING, None)
     if not pending:
         return
-    session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
-    last = session.execute(
-        sa.select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    seq = last.seq if last else 0
-    prev = last.hash if last else GENESIS
-    rows = []
-    for fields in pending:
-        seq += 1
-        row = {"seq": seq, **fields}
-        digest = entry_hash(prev, canonical(**row))
-        rows.append({**row, "prev_hash": prev, "hash": digest})
-        prev = digest
     # A Core insert: the entries are never read back in this unit of work.
-    session.execute(sa.insert(AuditEntry.__table__), rows)
+    session.execute(sa.insert(AuditPending.__table__), pending)
 
 
 @event.listens_for(Session, "after_rollback")

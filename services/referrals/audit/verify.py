@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from services.referrals.audit.chain import GENESIS, canonical, entry_hash
+from services.referrals.audit.chain import GENESIS, canonical, content_digest, entry_hash, linked_hash
 from shared.db import asyncpg_dsn
 
 
@@ -40,8 +40,7 @@ async def verify_chain(database_url: str) -> ChainReport:
                 if row["prev_hash"] != prev:
                     return ChainReport(False, count, seq, "does not link to the previous entry's hash")
                 detail = row["detail"]
-                body = canonical(
-                    seq=seq,
+                fields = dict(
                     at=row["at"],
                     actor_subject=row["actor_subject"],
                     actor_username=row["actor_username"],
@@ -53,7 +52,11 @@ async def verify_chain(database_url: str) -> ChainReport:
                     purpose=row["purpose"],
                     detail=json.loads(detail) if isinstance(detail, str) else detail,
                 )
-                if entry_hash(prev, body) != row["hash"]:
+                if row["chain_format"] == 1:
+                    expected = entry_hash(prev, canonical(seq=seq, **fields))
+                else:
+                    expected = linked_hash(prev, seq, content_digest(**fields))
+                if expected != row["hash"]:
                     return ChainReport(False, count, seq, "its content does not match its hash")
                 prev = row["hash"]
                 expected_seq += 1

@@ -30,6 +30,9 @@ class Case(Base):
     arrival_date: Mapped[date | None]
     household_size: Mapped[int | None]
     version: Mapped[int] = mapped_column(default=1)
+    # Bumped by every consent record (not part of the case's ETag): a referral is written only if
+    # it is still the revision its consent check read.
+    consent_revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -104,6 +104,7 @@ async def record_grant(ctx: Ctx, case_id: uuid.UUID, body: ConsentGrant) -> Cons
         expires_at=body.expires_at,
     )
     ctx.session.add(record)
+    case.consent_revision += 1
     await ctx.session.flush()
     await audit.record(
         ctx.session,
@@ -160,6 +161,7 @@ async def withdraw(
         recorded_at=now,
     )
     ctx.session.add(record)
+    case.consent_revision += 1
     await ctx.session.flush()
     await audit.record(
         ctx.session,

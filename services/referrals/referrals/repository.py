@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.referrals.audit.models import AuditPending
 from services.referrals.cases.models import Case
 from services.referrals.db import outbox
 from services.referrals.referrals.models import Referral
 from services.referrals.referrals.transitions import OPEN_STATES
+from services.referrals.replica.repository import CASH_KINDS
 from shared.events.contracts import EventContract
 from shared.events.envelope import make_event
 from shared.outbox import NOTIFY_CHANNEL
@@ -104,96 +109,150 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class CreationView:
-    """Everything a new referral is checked against, read in one statement (the case locked)."""
+    """Everything a new referral is checked against, read in one statement."""
 
     case: Case | None
     service: Record | None
     organization: Record | None
     programmes: list[Record]
     consent_ledger: list[Record]
+    # Programmes of the case's accepted, started or completed referrals, and the cash kinds
+    # ("<programme id> <kind>") that these and the programmes funding the service pay.
+    taken_programmes: list[uuid.UUID] = field(default_factory=list)
+    cash_benefits: list[str] = field(default_factory=list)
+
+    def cash_overlap(self, programme_id: uuid.UUID | None) -> list[str]:
+        """Cash kinds ``programme_id`` pays that another programme the case already gets pays too
+        (what ``replica.cash_overlap`` answers for a referral already written)."""
+        others = {str(p) for p in self.taken_programmes if p != programme_id}
+        if programme_id is None or not others:
+            return []
+        pays: dict[str, set[str]] = {}
+        for item in self.cash_benefits:
+            programme, kind = item.split(" ", 1)
+            pays.setdefault(programme, set()).add(kind)
+        return sorted(k for k in pays.get(str(programme_id), ()) if any(k in pays.get(o, ()) for o in others))
 
 
-_CREATION_VIEW = sa.text(
-    """
-    SELECT c.*,
-      (SELECT s FROM replica_service s WHERE s.id = :service_id) AS _service,
-      (SELECT o FROM replica_organization o JOIN replica_service s ON s.organization_id = o.id
-        WHERE s.id = :service_id) AS _organization,
-      ARRAY(SELECT p FROM replica_programme p
-        WHERE p.active AND CAST(:service_id AS uuid) = ANY(p.service_ids)
-          AND p.starts_on <= :today AND (p.ends_on IS NULL OR p.ends_on >= :today)
-        ORDER BY p.id) AS _programmes,
-      ARRAY(SELECT r FROM consent_record r WHERE r.case_id = c.id ORDER BY r.recorded_at, r.id)
-        AS _consent
-    FROM "case" c WHERE c.id = :case_id
-    FOR UPDATE OF c
-    """
-)
+# No lock here: the write re-checks what it depends on (see WRITE below).
+_CREATION_VIEW = """
+SELECT c.*,
+  (SELECT s FROM replica_service s WHERE s.id = $2) AS _service,
+  (SELECT o FROM replica_organization o JOIN replica_service s ON s.organization_id = o.id
+    WHERE s.id = $2) AS _organization,
+  ARRAY(SELECT p FROM replica_programme p
+    WHERE p.active AND $2 = ANY(p.service_ids)
+      AND p.starts_on <= $3 AND (p.ends_on IS NULL OR p.ends_on >= $3)
+    ORDER BY p.id) AS _programmes,
+  ARRAY(SELECT r FROM consent_record r WHERE r.case_id = c.id ORDER BY r.recorded_at, r.id) AS _consent,
+  ARRAY(SELECT DISTINCT t.programme_id FROM referral t
+    WHERE t.case_id = c.id AND t.status = ANY($4::text[]) AND t.programme_id IS NOT NULL) AS _taken,
+  ARRAY(SELECT DISTINCT b.programme_id::text || ' ' || b.kind FROM replica_benefit b
+    WHERE b.active AND b.kind = ANY($5::text[]) AND (
+      b.programme_id IN (SELECT t.programme_id FROM referral t
+                         WHERE t.case_id = c.id AND t.status = ANY($4::text[]))
+      OR EXISTS (SELECT 1 FROM replica_programme p WHERE p.id = b.programme_id AND $2 = ANY(p.service_ids))
+    )) AS _cash
+FROM "case" c WHERE c.id = $1
+"""
 _CASE_COLUMNS = tuple(c.key for c in Case.__table__.columns)
 
 
 async def creation_view(
-    session: AsyncSession, case_id: uuid.UUID, service_id: uuid.UUID, today: date
+    conn: asyncpg.Connection, case_id: uuid.UUID, service_id: uuid.UUID, today: date
 ) -> CreationView:
-    """The case (locked for the unit of work), the target service, its organization, the programmes
-    funding it today and the case's consent ledger: five reads in one round trip."""
-    row = (
-        await session.execute(_CREATION_VIEW, {"case_id": case_id, "service_id": service_id, "today": today})
-    ).first()
-    if row is None:
+    """The case, the target service, its organization, the programmes funding it today, the case's
+    consent ledger and what the cash-overlap signal needs: seven reads in one round trip."""
+    m = await conn.fetchrow(_CREATION_VIEW, case_id, service_id, today, list(TAKEN_STATES), list(CASH_KINDS))
+    if m is None:
         return CreationView(None, None, None, [], [])
-    m = row._mapping
-    case = Case(**{k: m[k] for k in _CASE_COLUMNS})
-    service = Record(m["_service"]) if m["_service"] is not None else None
-    org = Record(m["_organization"]) if m["_organization"] is not None else None
     return CreationView(
-        case, service, org, [Record(p) for p in m["_programmes"]], [Record(r) for r in m["_consent"]]
+        Case(**{k: m[k] for k in _CASE_COLUMNS}),
+        Record(m["_service"]) if m["_service"] is not None else None,
+        Record(m["_organization"]) if m["_organization"] is not None else None,
+        [Record(p) for p in m["_programmes"]],
+        [Record(r) for r in m["_consent"]],
+        list(m["_taken"]),
+        list(m["_cash"]),
     )
 
 
-async def insert(session: AsyncSession, ref: Referral, event: EventContract | None = None) -> None:
-    """Insert a new referral, and with it its outbox event, in one statement.
-
-    Not through the ORM unit of work (the row is not read back). The event is written exactly as
-    ``shared.outbox.add_event`` writes it, NOTIFY included, in data-modifying CTEs: PostgreSQL
-    runs each of them once, whether or not the main query reads them.
-    """
-    params = {key: getattr(ref, key) for key in _REFERRAL_COLUMNS}
-    if event is None:
-        await session.execute(_INSERT, params)
-        return
-    envelope = make_event(event, subject=str(ref.id))
-    params.update(
-        outbox_id=envelope.id,
-        outbox_subject=event.subject(str(ref.id)),
-        outbox_type=envelope.type,
-        outbox_envelope=envelope.model_dump(mode="json", exclude_none=True),
-        outbox_headers=inject_headers(),
-    )
-    await session.execute(_INSERT_WITH_EVENT, params)
+def _sql_type(column: sa.Column[Any]) -> str:
+    return str(column.type.compile(dialect=postgresql.dialect()))
 
 
-# Built once: the compiled statements are cached, only the parameters change per referral.
-_REFERRAL_COLUMNS = tuple(c.key for c in Referral.__table__.columns)
-_INSERT = sa.insert(Referral.__table__)
-_INSERT_WITH_EVENT = (
-    sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, ""))
-    .add_cte(
-        sa.insert(Referral.__table__)
-        .values({key: sa.bindparam(key) for key in _REFERRAL_COLUMNS})
-        .cte("new_referral")
-    )
-    .add_cte(
-        sa.insert(outbox)
-        .values(
-            id=sa.bindparam("outbox_id"),
-            subject=sa.bindparam("outbox_subject"),
-            type=sa.bindparam("outbox_type"),
-            envelope=sa.bindparam("outbox_envelope"),
-            headers=sa.bindparam("outbox_headers"),
-            # Python-side column defaults are not applied inside a CTE: name every column.
-            created_at=sa.func.now(),
-        )
-        .cte("new_event")
-    )
+_REFERRAL_COLUMNS = tuple(Referral.__table__.columns)
+_AUDIT_COLUMNS = tuple(c for c in AuditPending.__table__.columns if c.key != "id")
+_FIRST_VALUE = 4  # $1..$3: the case guard
+
+
+def _write_statement(with_event: bool) -> str:
+    """One statement for the whole write: the case locked and re-checked, the referral, its audit
+    entries and (when it is sent) its outbox event and NOTIFY. It writes nothing if the case is no
+    longer open, changed hands or had its consent ledger changed since the view was read."""
+    names = ", ".join(f'"{c.name}"' for c in _REFERRAL_COLUMNS)
+    values = ", ".join(f"${i}::{_sql_type(c)}" for i, c in enumerate(_REFERRAL_COLUMNS, _FIRST_VALUE))
+    n = _FIRST_VALUE + len(_REFERRAL_COLUMNS)
+    audit_names = ", ".join(c.name for c in _AUDIT_COLUMNS)
+    audit_types = ", ".join(f"{c.name} {_sql_type(c)}" for c in _AUDIT_COLUMNS)
+    sql = f"""
+WITH guard AS (
+    SELECT id FROM "case"
+    WHERE id = $1 AND status = 'open' AND owner_org_id = $2 AND consent_revision = $3
+    FOR UPDATE
+), new_referral AS (
+    INSERT INTO referral ({names}) SELECT {values} FROM guard RETURNING id
+), new_audit AS (
+    INSERT INTO audit_pending ({audit_names})
+    SELECT {audit_names} FROM new_referral,
+      ROWS FROM (jsonb_to_recordset(${n}::jsonb) AS ({audit_types})) WITH ORDINALITY AS e
+    ORDER BY e.ordinality
+)"""  # noqa: S608 -- names and types from this service's own table metadata, values bound
+    if not with_event:
+        return sql + "\nSELECT count(*) FROM new_referral"
+    return (
+        sql  # noqa: S608
+        + f""", new_event AS (
+    INSERT INTO {outbox.name} (id, subject, type, envelope, headers, created_at)
+    SELECT ${n + 1}::uuid, ${n + 2}::text, ${n + 3}::text, ${n + 4}::jsonb, ${n + 5}::jsonb, now()
+    FROM new_referral
 )
+SELECT count(pg_notify('{NOTIFY_CHANNEL}', '')) FROM new_referral"""  # noqa: S608
+    )
+
+
+# Built once: asyncpg prepares each once per connection.
+_WRITE = _write_statement(with_event=False)
+_WRITE_WITH_EVENT = _write_statement(with_event=True)
+
+
+async def write(
+    conn: asyncpg.Connection,
+    ref: Referral,
+    guard: Case,
+    audit_rows: Sequence[Mapping[str, Any]],
+    event: EventContract | None = None,
+) -> bool:
+    """Write a new referral with its audit entries (and outbox event) if the case is as ``guard``
+    was read. False: it changed in between, nothing was written; read and check again.
+
+    Not through the ORM unit of work: the row is not read back. The event is written exactly as
+    ``shared.outbox.add_event`` writes it. In the request's transaction if one has begun (an
+    Idempotency-Key, a sealed override reason), else a transaction of its own.
+    """
+    args: list[Any] = [guard.id, guard.owner_org_id, guard.consent_revision]
+    args += [getattr(ref, c.key) for c in _REFERRAL_COLUMNS]
+    args.append(
+        json.dumps([{k: row[k] for k in (c.key for c in _AUDIT_COLUMNS)} for row in audit_rows], default=str)
+    )
+    if event is None:
+        return bool(await conn.fetchval(_WRITE, *args))
+    envelope = make_event(event, subject=str(ref.id))
+    args += [
+        uuid.UUID(envelope.id),
+        event.subject(str(ref.id)),
+        envelope.type,
+        envelope.model_dump_json(exclude_none=True),
+        json.dumps(inject_headers()),
+    ]
+    return bool(await conn.fetchval(_WRITE_WITH_EVENT, *args))

@@ -6,6 +6,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
+
 from services.referrals.audit import service as audit
 from services.referrals.cases.models import Case
 from services.referrals.cases.service import require_live
@@ -27,6 +29,7 @@ from services.referrals.referrals.schemas import ReferralCreate, ReferralOut, Su
 from services.referrals.referrals.transitions import PROVIDER_READABLE, TRANSITIONS, allowed_from
 from services.referrals.replica import repository as replica
 from shared.contracts import referrals as contracts
+from shared.db import driver_connection
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed, ProblemError
 
 
@@ -72,15 +75,35 @@ async def cash_overlap_kinds(ctx: Ctx, ref: Referral) -> list[str]:
 
 
 async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Referral, Case, list[str]]:
-    """Validate against the replica and the consent ledger, then insert the referral (usually sent).
+    """Validate against the replica and the consent ledger, then write the referral (usually sent).
 
-    The hot path of the service: the case, the target service, its organization, the programmes
-    funding it and the consent ledger are read in one statement, and the row is inserted without
-    the ORM unit of work (bench/referral_create.py measures it against bare asyncpg).
+    The hot path of the service (bench/referral_create.py measures it against bare asyncpg): one
+    statement reads the case, the target service, its organization, the programmes funding it and
+    the consent ledger; one statement writes the referral, its audit entry and its outbox event,
+    and only if the case is still as read — open, held by the same organization, its consent
+    ledger unchanged. If not (a withdrawal committed in between), the rules run again on what is
+    there now, so a referral never goes out on consent that was withdrawn meanwhile.
     """
     require(ctx.actor, CASE_WORK)
+    conn = await driver_connection(ctx.session)
+    for _ in range(_ATTEMPTS):
+        ref, case, warnings, audit_rows, event = await _prepare(ctx, conn, case_id, body)
+        if await repository.write(conn, ref, case, audit_rows, event):
+            return ref, case, warnings
+    raise Conflict("The case kept changing while the referral was being made; try again.")
+
+
+# A write is retried only when the case changed between its read and its write, twice in a row
+# is already unlikely.
+_ATTEMPTS = 3
+
+
+async def _prepare(
+    ctx: Ctx, conn: asyncpg.Connection, case_id: uuid.UUID, body: ReferralCreate
+) -> tuple[Referral, Case, list[str], list[dict[str, Any]], contracts.ReferralSent | None]:
+    """Read, check every rule, and build the row, its audit entries and its event (unwritten)."""
     now = ctx.clock.now()
-    view = await repository.creation_view(ctx.session, case_id, body.service_id, now.date())
+    view = await repository.creation_view(conn, case_id, body.service_id, now.date())
     case = view.case
     if case is None:
         raise NotFound("No such case.")
@@ -154,46 +177,51 @@ async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Re
         updated_at=now,
         version=1,
     )
+    audit_rows = []
     if body.override is not None:
+        # Sealing writes the case's data key use: the request's transaction begins here, and the
+        # write below joins it.
         ref.sealed_notes = await ctx.vault.seal_json(
             ctx.session, case.id, f"referral:{ref.id}", {"override_reason": body.override.reason}
         )
-    if body.send:
-        # Sent in the same unit of work: the row is inserted once, already in its sent state,
-        # together with its outbox event in one statement.
-        await repository.insert(ctx.session, ref, await _send(ctx, case, ref))
-    else:
-        await repository.insert(ctx.session, ref)
+        audit_rows.append(
+            audit.entry(
+                ctx.actor,
+                "referral.consent_override",
+                now,
+                case_id=case.id,
+                referral_id=ref.id,
+                categories=categories,
+                purpose="vital_interest",
+                detail={"missing_categories": missing},
+            )
+        )
+    # Sent in the same write: the row is inserted once, already in its sent state.
+    event = await _send(ctx, case, ref, cash_kinds=view.cash_overlap(ref.programme_id)) if body.send else None
     if ref.capacity_warning:
         warnings.append("no_capacity")
     detail: dict[str, Any] = {"service_id": str(svc.id), "warnings": warnings}
-    if legal_basis == "vital_interest":
-        await audit.record(
-            ctx.session,
+    audit_rows.append(
+        audit.entry(
             ctx.actor,
-            "referral.consent_override",
+            "referral.created",
             now,
             case_id=case.id,
             referral_id=ref.id,
             categories=categories,
-            purpose="vital_interest",
-            detail={"missing_categories": missing},
+            detail=detail,
         )
-    await audit.record(
-        ctx.session,
-        ctx.actor,
-        "referral.created",
-        now,
-        case_id=case.id,
-        referral_id=ref.id,
-        categories=categories,
-        detail=detail,
     )
-    return ref, case, warnings
+    return ref, case, warnings, audit_rows, event
 
 
-async def _send(ctx: Ctx, case: Case, ref: Referral) -> contracts.ReferralSent:
-    """Mark the referral sent; the caller publishes the event it returns."""
+async def _send(
+    ctx: Ctx, case: Case, ref: Referral, *, cash_kinds: list[str] | None = None
+) -> contracts.ReferralSent:
+    """Mark the referral sent; the caller publishes the event it returns.
+
+    ``cash_kinds``: the cash-overlap signal when the caller has it already (a new referral's view).
+    """
     now = ctx.clock.now()
     ref.status = "sent"
     ref.sent_at = now
@@ -204,7 +232,7 @@ async def _send(ctx: Ctx, case: Case, ref: Referral) -> contracts.ReferralSent:
         legal_basis=ref.legal_basis,
         capacity_warning=ref.capacity_warning,
         deadline_at=ref.deadline_at.isoformat(),
-        cash_overlap_kinds=await cash_overlap_kinds(ctx, ref),
+        cash_overlap_kinds=cash_kinds if cash_kinds is not None else await cash_overlap_kinds(ctx, ref),
     )
 
 
