@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import mailbox
+import re
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -22,29 +23,40 @@ from aiosmtpd.controller import Controller
 logger = logging.getLogger("hawkari.smtp_sink")
 
 
-class MaildirHandler:
-    """aiosmtpd handler: stores each message (one copy per recipient) in a Maildir."""
+RCPT_HEADER = b"X-Hawkari-Rcpt"
+# A header of that name the client sent (with its folded continuation lines), at the start of a line.
+_CLIENT_RCPT = re.compile(rb"(?im)^" + RCPT_HEADER + rb":.*\n(?:[ \t].*\n)*")
 
-    def __init__(self, maildir: Path) -> None:
+
+class MaildirHandler:
+    """aiosmtpd handler: stores each message (one copy per recipient) in a Maildir.
+
+    A copy is the message as received, with the recipient in a header of its own in front; nothing
+    parses it here (``SmtpSink.messages`` does, when read): parsing every message cost the sink more
+    CPU than the notifications service spent sending it, on machines where both run. (No property
+    here either: aiosmtpd inspects every member of its handler on each connection.)
+    """
+
+    def __init__(self, maildir: Path, *, keep: bool = True) -> None:
+        self.keep = keep  # copies also kept in memory, for ``SmtpSink.messages``
         maildir.parent.mkdir(parents=True, exist_ok=True)
         self.box = mailbox.Maildir(maildir, create=True)
         for sub in ("tmp", "new", "cur"):  # an existing, empty folder gets its Maildir layout too
             (maildir / sub).mkdir(exist_ok=True)
-        self.messages: list[EmailMessage] = []
-        self._lock = threading.Lock()
+        self.stored: list[bytes] = []
+        self.lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
-        data = raw if isinstance(raw, bytes) else raw.encode()
-        message = message_from_bytes(data, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        with self._lock:
+        data = (raw if isinstance(raw, bytes) else raw.encode()).replace(b"\r\n", b"\n")
+        head, blank, body = data.partition(b"\n\n")
+        data = _CLIENT_RCPT.sub(b"", head + b"\n") + blank[1:] + body
+        with self.lock:
             for rcpt in envelope.rcpt_tos:
-                copy = message_from_bytes(data, policy=policy.default)
-                del copy["X-Hawkari-Rcpt"]
-                copy["X-Hawkari-Rcpt"] = rcpt
+                copy = RCPT_HEADER + b": " + rcpt.encode() + b"\n" + data
                 self.box.add(copy)
-                self.messages.append(copy)  # type: ignore[arg-type]
+                if self.keep:
+                    self.stored.append(copy)
         logger.info("stored a message for %d recipient(s)", len(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
 
@@ -52,13 +64,22 @@ class MaildirHandler:
 class SmtpSink:
     """Start and stop the sink in a background thread (also used by the tests)."""
 
-    def __init__(self, maildir: Path, host: str = "127.0.0.1", port: int = 1025) -> None:
-        self.handler = MaildirHandler(maildir)
+    def __init__(
+        self, maildir: Path, host: str = "127.0.0.1", port: int = 1025, *, keep: bool = True
+    ) -> None:
+        self.handler = MaildirHandler(maildir, keep=keep)
         self.controller = Controller(self.handler, hostname=host, port=port)
+        self._parsed: list[EmailMessage] = []
 
     @property
     def messages(self) -> list[EmailMessage]:
-        return self.handler.messages
+        """Every copy stored so far, parsed."""
+        with self.handler.lock:
+            for data in self.handler.stored[len(self._parsed) :]:
+                message = message_from_bytes(data, policy=policy.default)
+                assert isinstance(message, EmailMessage)
+                self._parsed.append(message)
+            return list(self._parsed)
 
     def start(self) -> None:
         self.controller.start()
@@ -74,7 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--maildir", type=Path, default=Path(".hawkari/mail"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    sink = SmtpSink(args.maildir, args.host, args.port)
+    # Read from the Maildir: a long-running sink keeps nothing in memory.
+    sink = SmtpSink(args.maildir, args.host, args.port, keep=False)
     sink.start()
     logger.info("SMTP sink on %s:%d, messages in %s", args.host, args.port, args.maildir.resolve())
     try:
