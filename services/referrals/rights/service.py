@@ -141,8 +141,17 @@ async def erase(ctx: Ctx, case_id: uuid.UUID) -> Case:
 
 
 async def rotate_keys(ctx: Ctx) -> dict[str, Any]:
-    """Re-wrap every data key under the current master key; the audit chain records who and how many."""
+    """``POST /v1/keys/rotate``: a platform admin re-wraps every data key under the current master key."""
     require(ctx.actor, KEY_ADMIN)
+    return await rewrap_data_keys(ctx)
+
+
+async def rewrap_data_keys(ctx: Ctx) -> dict[str, Any]:
+    """Re-wrap every data key under the current master key; the audit chain records who and how many.
+
+    Callers decide who may: the endpoint above checks the caller's role, the operator's command
+    (``python -m services.referrals.personal_data.rotate``) runs as its own system principal.
+    """
     counts = await ctx.vault.rotate(ctx.session)
     current = ctx.vault.master.current_id
     await audit.record(
