@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from services.notifications.db import inbox
 from services.notifications.email.models import EmailDelivery
-from services.notifications.inbox.models import InboxItem
+from services.notifications.inbox.models import InboxItem, ReferralState
 from shared.contracts import referrals as rc
 from shared.events import make_event
 from shared.testing import eventually
@@ -154,3 +155,21 @@ async def test_messages_quote_the_reference_the_referrals_service_gave_the_case(
     await harness.pub.publish(sent, str(ref))
     items = await harness.wait_inbox("caseworker.rwanga", 1)
     assert [i["case_reference"] for i in items] == ["HK-ABCD-EFGH"]
+
+
+async def test_a_step_that_reaches_nobody_is_recorded(harness: Harness) -> None:
+    # No owning organization and no referrer: nobody to tell, but the status is kept and the event
+    # counts as handled (the consumer's inbox holds it).
+    ref = uuid.uuid4()
+    event = await harness.pub.publish(
+        referral(rc.ReferralAccepted, ref, uuid.uuid4(), dimensions=dims(owner=None)), str(ref)
+    )
+
+    async def recorded() -> bool:
+        async with harness.app.state.sessionmaker() as session:
+            return bool(await session.scalar(sa.select(sa.func.count()).where(inbox.c.event_id == event.id)))
+
+    await eventually(recorded)
+    async with harness.app.state.sessionmaker() as session:
+        assert (await session.get(ReferralState, ref)).status == "accepted"  # type: ignore[union-attr]
+        assert await session.scalar(sa.select(sa.func.count()).select_from(InboxItem)) == 0
