@@ -1,8 +1,10 @@
 """Event handlers: referral and consent events become notifications; registry events feed the replica.
 
-Each handler runs in the consumer's transaction together with the inbox record of the event id, so a
-redelivered event is skipped before it gets here, and the unique keys in ``fanout`` hold even if it
-did not. A referral's displayed status only moves forward (see ``sql.REFERRAL_STEP``).
+A referral step (the hot path, ``ReferralNotifier.direct``) is two statements without a transaction:
+the forward-only status, then the notice written together with the consumer's inbox record of the
+event id. Other events run in the consumer's transaction, which holds that record. Either way a
+redelivered event writes nothing, and the unique keys in ``fanout`` hold even if it did. A
+referral's displayed status only moves forward (see ``sql.REFERRAL_STEP``).
 """
 
 from __future__ import annotations
