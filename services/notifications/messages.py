@@ -63,6 +63,8 @@ def _env() -> Environment:
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         keep_trailing_newline=True,
+        # The templates ship with the code: no stat of both files for every email rendered.
+        auto_reload=False,
     )
 
 
