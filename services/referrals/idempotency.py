@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,10 +54,14 @@ async def run_idempotent(
     principal: Principal,
     produce: Callable[[], Awaitable[BaseModel | dict[str, Any]]],
     status_code: int = 201,
-) -> JSONResponse:
+) -> Response:
     key = request.headers.get("idempotency-key")
     if key is None:
-        return JSONResponse(_jsonable(await produce()), status_code=status_code)
+        answer = await produce()
+        if isinstance(answer, BaseModel):
+            # Serialised by pydantic straight to bytes: no dict, no second encoder.
+            return Response(answer.model_dump_json(), status_code=status_code, media_type="application/json")
+        return JSONResponse(jsonable_encoder(answer), status_code=status_code)
     if not key.strip() or len(key) > 255:
         raise InvalidField("#header/Idempotency-Key", "must be 1 to 255 characters")
     body = await request.body()

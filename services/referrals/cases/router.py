@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from services.referrals.cases import service
 from services.referrals.cases.models import Case
@@ -26,7 +25,7 @@ def case_out(case: Case) -> CaseOut:
 
 
 @router.post("", status_code=201, response_model=CaseOut, summary="Open a case (personal data is encrypted)")
-async def open_case(body: CaseCreate, request: Request, ctx: CtxDep) -> JSONResponse:
+async def open_case(body: CaseCreate, request: Request, ctx: CtxDep) -> Response:
     async def produce() -> CaseOut:
         return case_out(await service.open_case(ctx, body))
 
@@ -79,7 +78,7 @@ async def replace_personal(case_id: uuid.UUID, body: PersonalData, ctx: CtxDep) 
 
 
 @router.post("/{case_id}/close", response_model=CaseOut, summary="Close a case")
-async def close_case(case_id: uuid.UUID, request: Request, ctx: CtxDep) -> JSONResponse:
+async def close_case(case_id: uuid.UUID, request: Request, ctx: CtxDep) -> Response:
     async def produce() -> CaseOut:
         return case_out(await service.close_case(ctx, case_id))
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from services.referrals.consent import service
 from services.referrals.consent.models import ConsentRecord
@@ -33,7 +33,7 @@ def record_out(record: ConsentRecord) -> ConsentRecordOut:
 
 
 @router.post("", status_code=201, response_model=ConsentRecordOut, summary="Record a consent grant")
-async def grant(case_id: uuid.UUID, body: ConsentGrant, request: Request, ctx: CtxDep) -> JSONResponse:
+async def grant(case_id: uuid.UUID, body: ConsentGrant, request: Request, ctx: CtxDep) -> Response:
     async def produce() -> ConsentRecordOut:
         return record_out(await service.record_grant(ctx, case_id, body))
 
@@ -46,9 +46,7 @@ async def grant(case_id: uuid.UUID, body: ConsentGrant, request: Request, ctx: C
     response_model=WithdrawalOut,
     summary="Withdraw a grant; dependent open referrals are revoked at once",
 )
-async def withdraw(
-    case_id: uuid.UUID, body: ConsentWithdrawal, request: Request, ctx: CtxDep
-) -> JSONResponse:
+async def withdraw(case_id: uuid.UUID, body: ConsentWithdrawal, request: Request, ctx: CtxDep) -> Response:
     async def produce() -> WithdrawalOut:
         record, revoked = await service.withdraw(ctx, case_id, body)
         return WithdrawalOut(record=record_out(record), revoked_referral_ids=revoked)

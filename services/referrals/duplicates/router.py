@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from services.referrals.cases.models import Case
@@ -53,7 +53,7 @@ async def list_flags(
     return [flag_out(f, a, b, ctx.actor.org_id) for f, a, b in await service.flags_for_org(ctx, status)]
 
 
-async def _resolve(flag_id: uuid.UUID, resolution: str, request: Request, ctx: CtxDep) -> JSONResponse:
+async def _resolve(flag_id: uuid.UUID, resolution: str, request: Request, ctx: CtxDep) -> Response:
     async def produce() -> FlagOut:
         flag, a, b = await service.resolve(ctx, flag_id, resolution)
         return flag_out(flag, a, b, ctx.actor.org_id)
@@ -62,10 +62,10 @@ async def _resolve(flag_id: uuid.UUID, resolution: str, request: Request, ctx: C
 
 
 @router.post("/{flag_id}/confirm", response_model=FlagOut, summary="The two cases are the same person")
-async def confirm(flag_id: uuid.UUID, request: Request, ctx: CtxDep) -> JSONResponse:
+async def confirm(flag_id: uuid.UUID, request: Request, ctx: CtxDep) -> Response:
     return await _resolve(flag_id, "confirmed", request, ctx)
 
 
 @router.post("/{flag_id}/dismiss", response_model=FlagOut, summary="Not the same person")
-async def dismiss(flag_id: uuid.UUID, request: Request, ctx: CtxDep) -> JSONResponse:
+async def dismiss(flag_id: uuid.UUID, request: Request, ctx: CtxDep) -> Response:
     return await _resolve(flag_id, "dismissed", request, ctx)

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from services.referrals.context import CtxDep
 from services.referrals.followups import service
@@ -31,7 +31,7 @@ async def set_needs(case_id: uuid.UUID, body: NeedsAssessment, ctx: CtxDep) -> d
 
 
 @router.post("/follow-ups", status_code=201, response_model=FollowUpOut, summary="Record a scored follow-up")
-async def record(case_id: uuid.UUID, body: FollowUpCreate, request: Request, ctx: CtxDep) -> JSONResponse:
+async def record(case_id: uuid.UUID, body: FollowUpCreate, request: Request, ctx: CtxDep) -> Response:
     async def produce() -> FollowUpOut:
         return out(await service.record(ctx, case_id, body, request.app.state.questions))
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from services.referrals.context import CtxDep
 from services.referrals.idempotency import run_idempotent
@@ -34,7 +34,7 @@ IfMatch = Annotated[str | None, Header(description="The referral's ETag; a stale
     dependencies=[Depends(require_roles(*CASE_WORK))],
     summary="Refer the case to a service (validated, consent-checked)",
 )
-async def create(case_id: uuid.UUID, body: ReferralCreate, request: Request, ctx: CtxDep) -> JSONResponse:
+async def create(case_id: uuid.UUID, body: ReferralCreate, request: Request, ctx: CtxDep) -> Response:
     async def produce() -> ReferralOut:
         ref, case, warnings = await service.create(ctx, case_id, body)
         return await service.to_out(ctx, ref, case, "sender", warnings)
@@ -70,7 +70,7 @@ async def list_referrals(
     dependencies=[Depends(require_roles(*REFERRAL_READ))],
     summary="A referral; a provider sees the consented categories of the case and nothing else",
 )
-async def get_referral(referral_id: uuid.UUID, ctx: CtxDep) -> JSONResponse:
+async def get_referral(referral_id: uuid.UUID, ctx: CtxDep) -> Response:
     ref, case, party = await service.get_visible(ctx, referral_id)
     out = await service.to_out(ctx, ref, case, party)
     if party == "provider":
@@ -83,7 +83,7 @@ async def get_referral(referral_id: uuid.UUID, ctx: CtxDep) -> JSONResponse:
 
 async def _transition(
     request: Request, ctx: CtxDep, referral_id: uuid.UUID, action: str, if_match: str | None, **data: object
-) -> JSONResponse:
+) -> Response:
     async def produce() -> ReferralOut:
         ref, case = await service.transition(ctx, referral_id, action, if_match, **data)
         party = "sender" if ctx.actor.has_role(*CASE_WORK) else "provider"
@@ -97,16 +97,12 @@ _sender = [Depends(require_roles(*CASE_WORK))]
 
 
 @router.post("/referrals/{referral_id}/send", response_model=ReferralOut, dependencies=_sender)
-async def send(
-    referral_id: uuid.UUID, request: Request, ctx: CtxDep, if_match: IfMatch = None
-) -> JSONResponse:
+async def send(referral_id: uuid.UUID, request: Request, ctx: CtxDep, if_match: IfMatch = None) -> Response:
     return await _transition(request, ctx, referral_id, "send", if_match)
 
 
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralOut, dependencies=_provider)
-async def accept(
-    referral_id: uuid.UUID, request: Request, ctx: CtxDep, if_match: IfMatch = None
-) -> JSONResponse:
+async def accept(referral_id: uuid.UUID, request: Request, ctx: CtxDep, if_match: IfMatch = None) -> Response:
     return await _transition(request, ctx, referral_id, "accept", if_match)
 
 
@@ -118,30 +114,28 @@ async def accept(
 )
 async def decline(
     referral_id: uuid.UUID, body: DeclineBody, request: Request, ctx: CtxDep, if_match: IfMatch = None
-) -> JSONResponse:
+) -> Response:
     return await _transition(
         request, ctx, referral_id, "decline", if_match, reason=body.reason, reason_text=body.reason_text
     )
 
 
 @router.post("/referrals/{referral_id}/start", response_model=ReferralOut, dependencies=_provider)
-async def start(
-    referral_id: uuid.UUID, request: Request, ctx: CtxDep, if_match: IfMatch = None
-) -> JSONResponse:
+async def start(referral_id: uuid.UUID, request: Request, ctx: CtxDep, if_match: IfMatch = None) -> Response:
     return await _transition(request, ctx, referral_id, "start", if_match)
 
 
 @router.post("/referrals/{referral_id}/complete", response_model=ReferralOut, dependencies=_provider)
 async def complete(
     referral_id: uuid.UUID, body: CompleteBody, request: Request, ctx: CtxDep, if_match: IfMatch = None
-) -> JSONResponse:
+) -> Response:
     return await _transition(request, ctx, referral_id, "complete", if_match, outcome=body.outcome)
 
 
 @router.post("/referrals/{referral_id}/close", response_model=ReferralOut, dependencies=_provider)
 async def close(
     referral_id: uuid.UUID, body: CloseBody, request: Request, ctx: CtxDep, if_match: IfMatch = None
-) -> JSONResponse:
+) -> Response:
     return await _transition(request, ctx, referral_id, "close", if_match, reason=body.reason)
 
 
@@ -152,13 +146,13 @@ async def revoke(
     ctx: CtxDep,
     body: RevokeBody | None = None,
     if_match: IfMatch = None,
-) -> JSONResponse:
+) -> Response:
     reason = (body or RevokeBody()).reason
     return await _transition(request, ctx, referral_id, "revoke", if_match, reason=reason)
 
 
 @router.post("/referrals/{referral_id}/feedback", response_model=ReferralOut, dependencies=_sender)
-async def feedback(referral_id: uuid.UUID, body: FeedbackBody, request: Request, ctx: CtxDep) -> JSONResponse:
+async def feedback(referral_id: uuid.UUID, body: FeedbackBody, request: Request, ctx: CtxDep) -> Response:
     async def produce() -> ReferralOut:
         ref, case = await service.record_feedback(
             ctx, referral_id, body.delivered, body.quality, body.wait_days

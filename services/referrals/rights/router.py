@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from services.referrals.audit.verify import verify_chain
 from services.referrals.context import CtxDep
@@ -32,7 +32,7 @@ async def access_report(case_id: uuid.UUID, ctx: CtxDep) -> JSONResponse:
 @router.post(
     "/rights/cases/{case_id}/erasure", dependencies=_dpo, summary="Erase the person's data (crypto-shredding)"
 )
-async def erase(case_id: uuid.UUID, request: Request, ctx: CtxDep) -> JSONResponse:
+async def erase(case_id: uuid.UUID, request: Request, ctx: CtxDep) -> Response:
     async def produce() -> dict[str, Any]:
         case = await service.erase(ctx, case_id)
         return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from services.referrals.context import CtxDep
 from services.referrals.idempotency import run_idempotent
@@ -25,7 +25,7 @@ def out(t: CaseTransfer) -> TransferOut:
 @router.post("/cases/{case_id}/transfers", status_code=201, response_model=TransferOut)
 async def request_transfer(
     case_id: uuid.UUID, body: TransferRequest, request: Request, ctx: CtxDep
-) -> JSONResponse:
+) -> Response:
     async def produce() -> TransferOut:
         return out(await service.request(ctx, case_id, body.to_org_id))
 
@@ -38,7 +38,7 @@ async def list_transfers(ctx: CtxDep) -> list[TransferOut]:
 
 
 @router.post("/transfers/{transfer_id}/accept", response_model=TransferOut)
-async def accept(transfer_id: uuid.UUID, request: Request, ctx: CtxDep) -> JSONResponse:
+async def accept(transfer_id: uuid.UUID, request: Request, ctx: CtxDep) -> Response:
     async def produce() -> TransferOut:
         return out(await service.decide(ctx, transfer_id, True))
 
@@ -46,7 +46,7 @@ async def accept(transfer_id: uuid.UUID, request: Request, ctx: CtxDep) -> JSONR
 
 
 @router.post("/transfers/{transfer_id}/decline", response_model=TransferOut)
-async def decline(transfer_id: uuid.UUID, request: Request, ctx: CtxDep) -> JSONResponse:
+async def decline(transfer_id: uuid.UUID, request: Request, ctx: CtxDep) -> Response:
     async def produce() -> TransferOut:
         return out(await service.decide(ctx, transfer_id, False))
 
