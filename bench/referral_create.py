@@ -1,6 +1,6 @@
 """Referral creation through the API vs a bare asyncpg loop writing the same rows, in one run.
 
-    uv run --frozen python -m bench.referral_create [--n 600] [--concurrency 16]
+    uv run --frozen python -m bench.referral_create [--n 2400] [--concurrency 16]
 
 Starts embedded PostgreSQL and NATS, the development IdP, and the referrals service under uvicorn
 (a separate process, real HTTP, workers off so neither side has background load). Cases with
@@ -289,7 +289,7 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str, round
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=600)
+    parser.add_argument("--n", type=int, default=2400)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core)")
     parser.add_argument("--rounds", type=int, default=4, help="alternating api/bare rounds")
