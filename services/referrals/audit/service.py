@@ -6,7 +6,8 @@ until commit. :func:`record` only notes the entry in the session; the session's 
 event inserts the unit of work's entries into ``audit_pending`` with a digest of their content, and
 PostgreSQL links them into ``audit_entry`` inside COMMIT (a deferred trigger, migration 0003). The
 lock is then held for the commit alone, never across a round trip to this process. Chain order is
-commit order.
+commit order. Referral creation puts its entries (:func:`entry`) into its one write statement
+instead (services/referrals/referrals/repository.py).
 """
 
 from __future__ import annotations

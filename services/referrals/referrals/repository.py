@@ -134,7 +134,7 @@ class CreationView:
         return sorted(k for k in pays.get(str(programme_id), ()) if any(k in pays.get(o, ()) for o in others))
 
 
-# No lock here: the write re-checks what it depends on (see WRITE below).
+# No lock here: the write re-checks what it depends on (``write`` below).
 _CREATION_VIEW = """
 SELECT c.*,
   (SELECT s FROM replica_service s WHERE s.id = $2) AS _service,

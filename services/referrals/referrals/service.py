@@ -179,8 +179,8 @@ async def _prepare(
     )
     audit_rows = []
     if body.override is not None:
-        # Sealing writes the case's data key use: the request's transaction begins here, and the
-        # write below joins it.
+        # Sealing reads the case's data key through the session, which begins the request's
+        # transaction; the write below joins it, so referral and sealed reason commit together.
         ref.sealed_notes = await ctx.vault.seal_json(
             ctx.session, case.id, f"referral:{ref.id}", {"override_reason": body.override.reason}
         )
