@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
+from shared.db import driver_of
 from shared.errors import is_dependency_down
 from shared.events.envelope import CloudEvent, parse_event
 from shared.messaging import NatsConnection
@@ -243,8 +244,7 @@ class Consumer:
         # A pooled connection on which SQLAlchemy has begun nothing: asyncpg runs in autocommit.
         engine: AsyncEngine = self.sessionmaker.kw["bind"]
         async with engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: asyncpg.Connection = raw.driver_connection
+            driver = await driver_of(conn)
             try:
                 return await direct(driver, event, self.name)
             except BaseException as exc:

@@ -14,7 +14,13 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 # Constraint names that Alembic can diff and that say what they guard.
 NAMING_CONVENTION: dict[str, str] = {
@@ -71,6 +77,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+async def driver_of(conn: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under a SQLAlchemy connection, in whatever transaction state it is."""
+    raw = await conn.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver
+
+
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under ``session``, for a hot path's hand-written statements.
 
@@ -79,10 +92,7 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     statement, its own transaction); after that it runs inside the session's transaction and
     commits with it. The session's commit or rollback is unaffected either way.
     """
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    return driver
+    return await driver_of(await session.connection())
 
 
 def asyncpg_dsn(url: str) -> str:

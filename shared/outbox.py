@@ -54,21 +54,25 @@ def define_outbox_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+def outbox_row(contract: EventContract, *, entity_id: str) -> tuple[CloudEvent, dict[str, Any]]:
+    """The event in its envelope, and the outbox row's values for it (``envelope`` and ``headers``
+    as JSON objects). Also for hot paths that insert the row in a statement of their own."""
+    event = make_event(contract, subject=entity_id)
+    return event, {
+        "id": event.id,
+        "subject": contract.subject(entity_id),
+        "type": event.type,
+        "envelope": event.model_dump(mode="json", exclude_none=True),
+        "headers": inject_headers(),
+    }
+
+
 async def add_event(
     session: AsyncSession, table: sa.Table, contract: EventContract, *, entity_id: str
 ) -> CloudEvent:
     """Write an event in the caller's transaction. It is published only if that commits."""
-    event = make_event(contract, subject=entity_id)
-    await session.execute(
-        _insert_notifying(table),
-        {
-            "id": event.id,
-            "subject": contract.subject(entity_id),
-            "type": event.type,
-            "envelope": event.model_dump(mode="json", exclude_none=True),
-            "headers": inject_headers(),
-        },
-    )
+    event, row = outbox_row(contract, entity_id=entity_id)
+    await session.execute(_insert_notifying(table), row)
     return event
 
 

@@ -14,12 +14,12 @@ import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import driver_connection
+
 
 async def driver(session: AsyncSession) -> asyncpg.Connection:
     """The session's asyncpg connection, inside the session's (already begun) transaction."""
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    apg: asyncpg.Connection = raw.driver_connection
+    apg = await driver_connection(session)
     if not apg.is_in_transaction():
         # SQLAlchemy sends BEGIN with its first statement; make sure it has been sent.
         await session.execute(sa.text("SELECT 1"))

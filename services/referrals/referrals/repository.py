@@ -21,9 +21,7 @@ from services.referrals.referrals.models import Referral
 from services.referrals.referrals.transitions import OPEN_STATES
 from services.referrals.replica.repository import CASH_KINDS
 from shared.events.contracts import EventContract
-from shared.events.envelope import make_event
-from shared.outbox import NOTIFY_CHANNEL
-from shared.telemetry import inject_headers
+from shared.outbox import NOTIFY_CHANNEL, outbox_row
 
 # The referrals through which a case is receiving (or has received) a service.
 TAKEN_STATES = ("accepted", "in_progress", "completed")
@@ -236,9 +234,9 @@ async def write(
     """Write a new referral with its audit entries (and outbox event) if the case is as ``guard``
     was read. False: it changed in between, nothing was written; read and check again.
 
-    Not through the ORM unit of work: the row is not read back. The event is written exactly as
-    ``shared.outbox.add_event`` writes it. In the request's transaction if one has begun (an
-    Idempotency-Key, a sealed override reason), else a transaction of its own.
+    Not through the ORM unit of work: the row is not read back. The event's outbox row is
+    ``shared.outbox.outbox_row``, as ``add_event`` writes it. In the request's transaction if one
+    has begun (an Idempotency-Key, a sealed override reason), else a transaction of its own.
     """
     args: list[Any] = [guard.id, guard.owner_org_id, guard.consent_revision]
     args += [getattr(ref, c.key) for c in _REFERRAL_COLUMNS]
@@ -247,12 +245,6 @@ async def write(
     )
     if event is None:
         return bool(await conn.fetchval(_WRITE, *args))
-    envelope = make_event(event, subject=str(ref.id))
-    args += [
-        uuid.UUID(envelope.id),
-        event.subject(str(ref.id)),
-        envelope.type,
-        envelope.model_dump_json(exclude_none=True),
-        json.dumps(inject_headers()),
-    ]
+    _, row = outbox_row(event, entity_id=str(ref.id))
+    args += [row["id"], row["subject"], row["type"], json.dumps(row["envelope"]), json.dumps(row["headers"])]
     return bool(await conn.fetchval(_WRITE_WITH_EVENT, *args))
