@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import ssl
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -102,8 +103,10 @@ class Receiver:
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextlib.contextmanager
+def serving(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 that records every POST; over TLS with ``tls`` (its URL then
+    names ``localhost``, for the certificate check)."""
     rec = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -118,12 +121,25 @@ def receiver() -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    port = server.server_address[1]
+    if tls is None:
+        rec.url = f"http://127.0.0.1:{port}/hooks"
+    else:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        rec.url = f"https://localhost:{port}/hooks"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield rec
-    server.shutdown()
-    server.server_close()
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with serving() as rec:
+        yield rec
 
 
 # --- the app -------------------------------------------------------------------------------------

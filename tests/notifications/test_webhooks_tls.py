@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import json
 import ssl
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -29,7 +26,7 @@ from standardwebhooks import Webhook
 
 from shared.contracts import referrals as rc
 from shared.testing import eventually
-from tests.notifications.conftest import Harness, Receiver, referral
+from tests.notifications.conftest import Harness, Receiver, referral, serving
 
 SENT = rc.ReferralSent.event_type
 
@@ -87,37 +84,19 @@ def authority() -> Authority:
     return Authority(key, cert)
 
 
-def tls_receiver(cert_file: Path, key_file: Path) -> tuple[Receiver, ThreadingHTTPServer]:
-    rec = Receiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
-            rec.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-            self.send_response(200)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+def tls(cert_file: Path, key_file: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    rec.url = f"https://localhost:{server.server_address[1]}/hooks"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return rec, server
+    return context
 
 
 @pytest.fixture
 def receivers(authority: Authority, tmp_path: Path) -> Iterator[tuple[Receiver, Receiver]]:
-    right, right_server = tls_receiver(*authority.issue(tmp_path, "localhost"))
-    wrong, wrong_server = tls_receiver(*authority.issue(tmp_path, "partner.example"))
-    yield right, wrong
-    for server in (right_server, wrong_server):
-        server.shutdown()
-        server.server_close()
+    with (
+        serving(tls(*authority.issue(tmp_path, "localhost"))) as right,
+        serving(tls(*authority.issue(tmp_path, "partner.example"))) as wrong,
+    ):
+        yield right, wrong
 
 
 async def test_https_delivery_pins_the_address_and_checks_the_certificate_against_the_name(
