@@ -14,7 +14,6 @@ from typing import Protocol
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.auth import TokenVerifier
 from shared.consumer import Consumer
@@ -25,7 +24,7 @@ from shared.messaging import NatsConnection, StreamSpec
 from shared.middleware import BodySizeLimit, SecurityHeaders
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.telemetry import configure_logging, configure_tracing, instrument_libraries
+from shared.telemetry import configure_logging, configure_tracing, instrument_app
 
 logger = logging.getLogger("hawkari.app")
 
@@ -65,7 +64,6 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
     configure_logging(definition.name, settings.log_level)
     configure_tracing(definition.name)
-    instrument_libraries()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -123,5 +121,5 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     app.include_router(health_router)
     for router in definition.routers:
         app.include_router(router, prefix="/v1")
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    instrument_app(app)
     return app

@@ -2,9 +2,9 @@
 
 Traces cover FastAPI, httpx, asyncpg (every SQL statement, SQLAlchemy's included) and NATS
 (``traceparent`` in message headers, consumer spans continue the producer's trace). Spans are
-exported over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; otherwise a tracer still
-runs, so trace ids appear in logs and in outgoing headers. Span attributes never carry request
-bodies: no personal data.
+exported over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set. Without an exporter nothing is
+recorded, but every request and message still runs in a trace context, so trace ids appear in logs
+and in outgoing headers. Span attributes never carry request bodies: no personal data.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -24,6 +24,10 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.util.types import Attributes
 from pythonjsonlogger.json import JsonFormatter
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 _configured_service: str | None = None
 
@@ -124,15 +128,63 @@ def configure_tracing(service: str, exporter: SpanExporter | None = None) -> Tra
 
 
 def instrument_libraries() -> None:
-    """httpx and asyncpg instrumentation is process-wide; do it once."""
+    """httpx and asyncpg instrumentation is process-wide; do it once.
+
+    httpx always: it is what puts ``traceparent`` on calls to other services. asyncpg only while
+    exporting: a span per SQL statement that nobody records is pure cost on every query.
+    """
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
     if not HTTPXClientInstrumentor().is_instrumented_by_opentelemetry:
         HTTPXClientInstrumentor().instrument()
     asyncpg_instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
-    if not asyncpg_instrumentor.is_instrumented_by_opentelemetry:
+    if _sampler.exporting and not asyncpg_instrumentor.is_instrumented_by_opentelemetry:
         asyncpg_instrumentor.instrument()
+
+
+def instrument_app(app: FastAPI, excluded_urls: str = "healthz,readyz") -> None:
+    """Server spans for ``app``'s requests while an exporter is attached, else only a trace context.
+
+    Decided when the app is made: configure tracing (with its exporter) before. The full ASGI
+    instrumentation matches the route again, reads every header and builds a span's attributes on
+    each request, about half a millisecond of CPU that is wasted when no span is recorded
+    (bench/referral_create.py measures the request path).
+    """
+    instrument_libraries()
+    if _sampler.exporting:
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        FastAPIInstrumentor.instrument_app(app, excluded_urls=excluded_urls)
+    else:
+        app.add_middleware(TraceContext)
+
+
+_TRACE_HEADERS = (b"traceparent", b"tracestate")
+
+
+class TraceContext:
+    """Runs each request in a trace context without recording it: the caller's ``traceparent``
+    if it sent one, else a new trace. Log lines, outgoing HTTP calls and published events carry
+    its ids, so one request can still be followed across services in the logs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = scope["headers"]
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers if k in _TRACE_HEADERS}
+        parent = propagate.extract(carrier) if carrier else None
+        span = tracer().start_span(f"{scope['method']} request", context=parent, kind=trace.SpanKind.SERVER)
+        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            otel_context.detach(token)
+            span.end()
 
 
 def tracer(name: str = "hawkari") -> trace.Tracer:

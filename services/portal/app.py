@@ -18,7 +18,6 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from services.portal.auth.oidc import OidcClient
 from services.portal.auth.router import router as auth_router
@@ -45,7 +44,7 @@ from shared.auth import TokenVerifier
 from shared.db import create_engine, create_sessionmaker, database_reachable
 from shared.errors import problem_response
 from shared.middleware import BodySizeLimit
-from shared.telemetry import configure_logging, configure_tracing, instrument_libraries
+from shared.telemetry import configure_logging, configure_tracing, instrument_app
 
 logger = logging.getLogger("hawkari.portal")
 
@@ -54,7 +53,6 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     settings = settings or PortalSettings()
     configure_logging("portal", settings.log_level)
     configure_tracing("portal")
-    instrument_libraries()
     require_vendored_assets()
 
     @asynccontextmanager
@@ -122,7 +120,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(steering_router)
     app.include_router(dpo_router)
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,static")
+    instrument_app(app, excluded_urls="healthz,readyz,static")
     return app
 
 

@@ -6,19 +6,24 @@ import io
 import json
 import logging
 import uuid
+from collections.abc import Iterator
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import telemetry
 from shared.consumer import Consumer
 from shared.db import create_engine, create_sessionmaker
 from shared.events.envelope import CloudEvent
 from shared.messaging import NatsConnection, StreamSpec
 from shared.outbox import OutboxRelay, add_event
-from shared.telemetry import TraceIdFilter, configure_tracing, tracer
+from shared.telemetry import TraceIdFilter, configure_tracing, inject_headers, instrument_app, tracer
 from shared.testing import RunningServers, eventually
 from tests.shared.eventing import WidgetCreated, dead_letter, inbox, metadata, outbox, widget
 
@@ -26,8 +31,16 @@ exporter = InMemorySpanExporter()
 
 
 @pytest.fixture(scope="module")
-def provider() -> TracerProvider:
-    return configure_tracing("test", exporter)
+def provider() -> Iterator[TracerProvider]:
+    yield configure_tracing("test", exporter)
+    telemetry._sampler.exporting = False  # the rest of the session records nothing again
+
+
+@pytest.fixture
+def not_exporting() -> Iterator[None]:
+    was, telemetry._sampler.exporting = telemetry._sampler.exporting, False
+    yield
+    telemetry._sampler.exporting = was
 
 
 async def test_consumer_span_continues_the_producers_trace(
@@ -155,3 +168,57 @@ def test_without_an_exporter_spans_are_not_recorded_but_still_carry_trace_ids() 
     sampler.exporting = True
     busy = local.get_tracer("t").start_span("busy")
     assert busy.is_recording()
+
+
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CALLER_PARENT = f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"
+
+
+def traced_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/where")
+    async def where() -> dict[str, str | None]:
+        ctx = trace.get_current_span().get_span_context()
+        # What a published event or an outgoing call would carry.
+        return {"trace_id": format(ctx.trace_id, "032x"), "traceparent": inject_headers().get("traceparent")}
+
+    instrument_app(app)
+    return app
+
+
+async def ask(app: FastAPI, headers: dict[str, str] | None = None) -> dict[str, str]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as http:
+        answer: dict[str, str] = (await http.get("/where", headers=headers)).json()
+    return answer
+
+
+async def test_without_an_exporter_requests_keep_a_trace_context_but_record_nothing(
+    provider: TracerProvider, not_exporting: None
+) -> None:
+    provider.force_flush()
+    before = len(exporter.get_finished_spans())
+    app = traced_app()
+    assert [m.cls for m in app.user_middleware] == [telemetry.TraceContext]
+
+    continued = await ask(app, {"traceparent": CALLER_PARENT})
+    assert continued["trace_id"] == CALLER_TRACE
+    assert continued["traceparent"].split("-")[1] == CALLER_TRACE
+
+    fresh = [await ask(app) for _ in range(2)]
+    assert all(int(f["trace_id"], 16) != 0 for f in fresh)
+    assert fresh[0]["trace_id"] != fresh[1]["trace_id"]
+    assert fresh[0]["traceparent"].split("-")[1] == fresh[0]["trace_id"]
+
+    provider.force_flush()
+    assert len(exporter.get_finished_spans()) == before
+
+
+async def test_with_an_exporter_requests_are_recorded_as_server_spans(provider: TracerProvider) -> None:
+    app = traced_app()
+    assert telemetry.TraceContext not in [m.cls for m in app.user_middleware]
+    assert (await ask(app, {"traceparent": CALLER_PARENT}))["trace_id"] == CALLER_TRACE
+    provider.force_flush()
+    server = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.SERVER]
+    assert server and server[-1].name == "GET /where"
+    assert format(server[-1].context.trace_id, "032x") == CALLER_TRACE
