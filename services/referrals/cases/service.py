@@ -6,9 +6,8 @@ import secrets
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
-
 from services.referrals.audit import service as audit
+from services.referrals.cases import repository
 from services.referrals.cases.models import Case
 from services.referrals.cases.schemas import CaseCreate, CaseUpdate, PersonalData
 from services.referrals.context import Ctx
@@ -45,7 +44,7 @@ def personal_categories(data: PersonalData) -> dict[str, Any]:
 
 
 async def get_case(ctx: Ctx, case_id: uuid.UUID, *, for_update: bool = False) -> Case:
-    case = await ctx.session.get(Case, case_id, with_for_update=for_update)
+    case = await repository.get(ctx.session, case_id, for_update=for_update)
     if case is None:
         raise NotFound("No such case.")
     require_case_owner(ctx.actor, case.owner_org_id)
@@ -96,14 +95,7 @@ async def write_personal(ctx: Ctx, case: Case, data: PersonalData, *, audit_acti
     for category, value in categories.items():
         await ctx.vault.write(ctx.session, case.id, category, value, now)
     # Categories the new document leaves out are removed, so a PUT replaces the whole record.
-    from services.referrals.personal_data.models import PersonalRecord
-
-    await ctx.session.execute(
-        sa.delete(PersonalRecord).where(
-            PersonalRecord.case_id == case.id,
-            PersonalRecord.category.not_in([*categories, "needs"]),
-        )
-    )
+    await repository.delete_personal_except(ctx.session, case.id, [*categories, "needs"])
     ident = data.identity_contact
     await duplicates.index_identity(
         ctx,
@@ -192,10 +184,4 @@ async def close_case(ctx: Ctx, case_id: uuid.UUID) -> Case:
 
 async def list_cases(ctx: Ctx, status: str | None, limit: int, offset: int) -> list[Case]:
     require(ctx.actor, CASE_HOLDERS)
-    query = sa.select(Case).where(Case.owner_org_id == ctx.actor.org_id)
-    if status:
-        query = query.where(Case.status == status)
-    rows = await ctx.session.execute(
-        query.order_by(Case.created_at.desc(), Case.id).limit(limit).offset(offset)
-    )
-    return list(rows.scalars())
+    return await repository.of_owner(ctx.session, ctx.actor.org_id, status, limit, offset)

@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals.audit import service as audit
 from services.referrals.cases.models import Case
 from services.referrals.cases.service import get_case, require_live
+from services.referrals.consent import repository
 from services.referrals.consent.models import ConsentRecord
 from services.referrals.consent.schemas import ConsentGrant, ConsentWithdrawal
 from services.referrals.context import Ctx
@@ -25,13 +26,9 @@ from shared.contracts.referrals import ConsentRecorded, ConsentWithdrawn
 from shared.errors import Conflict, InvalidField, NotFound
 
 
-async def ledger(session: sa.ext.asyncio.AsyncSession, case_id: uuid.UUID) -> list[ConsentRecord]:
-    rows = await session.execute(
-        sa.select(ConsentRecord)
-        .where(ConsentRecord.case_id == case_id)
-        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
-    )
-    return list(rows.scalars())
+async def ledger(session: AsyncSession, case_id: uuid.UUID) -> list[ConsentRecord]:
+    """The case's whole ledger, oldest first (rights and referrals read it through here)."""
+    return await repository.ledger(session, case_id)
 
 
 def in_force(records: Sequence[ConsentRecord], at: datetime) -> list[ConsentRecord]:

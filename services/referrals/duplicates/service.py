@@ -12,12 +12,11 @@ import unicodedata
 import uuid
 from datetime import date
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
-
 from services.referrals.audit import service as audit
+from services.referrals.cases import repository as cases
 from services.referrals.cases.models import Case
 from services.referrals.context import Ctx
+from services.referrals.duplicates import repository
 from services.referrals.duplicates.models import DuplicateFlag, IdentityHash
 from services.referrals.events import case_dimensions, publish
 from services.referrals.permissions import CASE_WORK, require
@@ -51,30 +50,17 @@ def identity_keys(
 async def index_identity(ctx: Ctx, case: Case, keys: dict[str, str]) -> list[DuplicateFlag]:
     """Store the case's keyed hashes and flag every other live case sharing one."""
     session = ctx.session
-    await session.execute(sa.delete(IdentityHash).where(IdentityHash.case_id == case.id))
+    await repository.delete_hashes(session, case.id)
     flags: list[DuplicateFlag] = []
     for kind, value in keys.items():
         digest = ctx.vault.hash_identifier(f"{kind}:{value}")
         session.add(IdentityHash(case_id=case.id, kind=kind, digest=digest))
-        matches = await session.execute(
-            sa.select(IdentityHash.case_id).where(
-                IdentityHash.kind == kind, IdentityHash.digest == digest, IdentityHash.case_id != case.id
-            )
-        )
-        for other_id in matches.scalars():
+        for other_id in await repository.cases_sharing(session, case.id, kind, digest):
             a, b = sorted([case.id, other_id])
             flag_id = uuid.uuid4()
-            inserted = await session.execute(
-                insert(DuplicateFlag)
-                .values(
-                    id=flag_id, case_a_id=a, case_b_id=b, kind=kind, status="open", created_at=ctx.clock.now()
-                )
-                .on_conflict_do_nothing()
-                .returning(DuplicateFlag.id)
-            )
-            if inserted.first() is None:
+            flag = await repository.insert_flag(session, flag_id, a, b, kind, ctx.clock.now())
+            if flag is None:
                 continue
-            flag = await session.get_one(DuplicateFlag, flag_id)
             flags.append(flag)
             await audit.record(
                 session,
@@ -101,26 +87,16 @@ async def index_identity(ctx: Ctx, case: Case, keys: dict[str, str]) -> list[Dup
 
 async def flags_for_org(ctx: Ctx, status: str | None = "open") -> list[tuple[DuplicateFlag, Case, Case]]:
     require(ctx.actor, CASE_WORK)
-    a, b = sa.orm.aliased(Case), sa.orm.aliased(Case)
-    query = (
-        sa.select(DuplicateFlag, a, b)
-        .join(a, a.id == DuplicateFlag.case_a_id)
-        .join(b, b.id == DuplicateFlag.case_b_id)
-        .where(sa.or_(a.owner_org_id == ctx.actor.org_id, b.owner_org_id == ctx.actor.org_id))
-        .order_by(DuplicateFlag.created_at)
-    )
-    if status:
-        query = query.where(DuplicateFlag.status == status)
-    return [(f, ca, cb) for f, ca, cb in (await ctx.session.execute(query)).all()]
+    return await repository.flags_of_org(ctx.session, ctx.actor.org_id, status)
 
 
 async def resolve(ctx: Ctx, flag_id: uuid.UUID, resolution: str) -> tuple[DuplicateFlag, Case, Case]:
     require(ctx.actor, CASE_WORK)
-    flag = await ctx.session.get(DuplicateFlag, flag_id, with_for_update=True)
+    flag = await repository.flag_for_update(ctx.session, flag_id)
     if flag is None:
         raise NotFound("No such duplicate flag.")
-    case_a = await ctx.session.get_one(Case, flag.case_a_id)
-    case_b = await ctx.session.get_one(Case, flag.case_b_id)
+    case_a = await cases.get_one(ctx.session, flag.case_a_id)
+    case_b = await cases.get_one(ctx.session, flag.case_b_id)
     if ctx.actor.org_id not in (case_a.owner_org_id, case_b.owner_org_id):
         raise NotFound("No such duplicate flag.")
     if flag.status != "open":

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
-
 from services.referrals.audit import service as audit
-from services.referrals.cases.models import Case
+from services.referrals.cases import repository as cases
 from services.referrals.cases.service import get_case, require_live
 from services.referrals.context import Ctx
 from services.referrals.events import case_dimensions, publish
 from services.referrals.permissions import CASE_HOLDERS, CASE_WORK, require
 from services.referrals.replica import repository as replica
+from services.referrals.transfers import repository
 from services.referrals.transfers.models import CaseTransfer
 from shared.contracts.referrals import CaseTransferred
 from shared.errors import Conflict, InvalidField, NotFound
@@ -26,10 +25,7 @@ async def request(ctx: Ctx, case_id: uuid.UUID, to_org_id: uuid.UUID) -> CaseTra
         raise InvalidField("/to_org_id", "no such active organization in the directory")
     if to_org_id == case.owner_org_id:
         raise InvalidField("/to_org_id", "the case already belongs to this organization")
-    pending = await ctx.session.execute(
-        sa.select(CaseTransfer.id).where(CaseTransfer.case_id == case.id, CaseTransfer.status == "requested")
-    )
-    if pending.first() is not None:
+    if await repository.pending(ctx.session, case.id):
         raise Conflict("A transfer of this case is already pending.")
     now = ctx.clock.now()
     transfer = CaseTransfer(
@@ -56,24 +52,17 @@ async def request(ctx: Ctx, case_id: uuid.UUID, to_org_id: uuid.UUID) -> CaseTra
 
 async def incoming(ctx: Ctx) -> list[CaseTransfer]:
     require(ctx.actor, CASE_HOLDERS)
-    rows = await ctx.session.execute(
-        sa.select(CaseTransfer)
-        .where(
-            sa.or_(CaseTransfer.to_org_id == ctx.actor.org_id, CaseTransfer.from_org_id == ctx.actor.org_id)
-        )
-        .order_by(CaseTransfer.created_at.desc())
-    )
-    return list(rows.scalars())
+    return await repository.of_org(ctx.session, ctx.actor.org_id)
 
 
 async def decide(ctx: Ctx, transfer_id: uuid.UUID, accept: bool) -> CaseTransfer:
     require(ctx.actor, CASE_WORK)
-    transfer = await ctx.session.get(CaseTransfer, transfer_id, with_for_update=True)
+    transfer = await repository.get_for_update(ctx.session, transfer_id)
     if transfer is None or transfer.to_org_id != ctx.actor.org_id:
         raise NotFound("No such transfer addressed to your organization.")
     if transfer.status != "requested":
         raise Conflict(f"This transfer was already {transfer.status}.")
-    case = await ctx.session.get_one(Case, transfer.case_id, with_for_update=True)
+    case = await cases.get_one(ctx.session, transfer.case_id, for_update=True)
     require_live(case)
     now = ctx.clock.now()
     transfer.status = "accepted" if accept else "declined"
