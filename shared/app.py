@@ -24,7 +24,7 @@ from shared.messaging import NatsConnection, StreamSpec
 from shared.middleware import BodySizeLimit, SecurityHeaders
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.telemetry import configure_logging, configure_tracing, instrument_app
+from shared.telemetry import NO_NATIVE_TELEMETRY, configure_logging, configure_tracing, instrument_app
 
 logger = logging.getLogger("hawkari.app")
 
@@ -111,6 +111,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     app.state.service_name = definition.name
     app.state.settings = settings

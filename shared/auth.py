@@ -33,7 +33,8 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 from joserfc import jws, jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -308,15 +309,6 @@ def _principal(claims: Mapping[str, Any], token: str) -> Principal:
     )
 
 
-# Declared so OpenAPI documents the bearer scheme; the header itself is parsed below, so that a
-# missing or malformed one is a 401 problem with the reason, not FastAPI's generic error.
-_bearer_scheme = HTTPBearer(
-    auto_error=False,
-    scheme_name="bearer",
-    description="An access token of the hawkari realm (Keycloak).",
-)
-
-
 def _bearer_token(authorization: str | None) -> str:
     if not authorization:
         raise Unauthorized(
@@ -329,23 +321,32 @@ def _bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-async def current_principal(
-    request: Request,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)] = None,
-) -> Principal:
+class BearerPrincipal(SecurityBase):
     """FastAPI dependency: the verified caller, or a 401.
+
+    It is also the bearer scheme OpenAPI documents, so authentication is one node of each route's
+    dependency tree, solved on every request, instead of a scheme object and a function under it.
+    The header is parsed here, so that a missing or malformed one is a 401 problem with the
+    reason, not FastAPI's generic error.
 
     FastAPI caches a dependency's result per request, so the router-level check and a route's
     own ``CurrentPrincipal`` verify the token once. Nothing is stored on ``request.state``: some
     servers share that mapping between requests, and a principal must never outlive its request.
     """
-    verifier = getattr(request.app.state, "token_verifier", None)
-    if not isinstance(verifier, TokenVerifier):
-        # A wiring mistake in the service, not the caller's fault: let it be a 500.
-        raise RuntimeError("app.state.token_verifier is not set; create a TokenVerifier in the lifespan")
-    return await verifier.verify(_bearer_token(request.headers.get("authorization")))
+
+    def __init__(self) -> None:
+        self.model = HTTPBearerModel(description="An access token of the hawkari realm (Keycloak).")
+        self.scheme_name = "bearer"
+
+    async def __call__(self, request: Request) -> Principal:
+        verifier = getattr(request.app.state, "token_verifier", None)
+        if not isinstance(verifier, TokenVerifier):
+            # A wiring mistake in the service, not the caller's fault: let it be a 500.
+            raise RuntimeError("app.state.token_verifier is not set; create a TokenVerifier in the lifespan")
+        return await verifier.verify(_bearer_token(request.headers.get("authorization")))
 
 
+current_principal = BearerPrincipal()
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 

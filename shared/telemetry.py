@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
@@ -159,6 +160,10 @@ def instrument_app(app: FastAPI, excluded_urls: str = "healthz,readyz") -> None:
     else:
         app.add_middleware(TraceContext)
 
+
+# FastAPI's own telemetry (0.165+) would trace each request, dependency and serialisation a
+# second time, beside instrument_app's spans: apps are made with it off.
+NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 _TRACE_HEADERS = (b"traceparent", b"tracestate")
 

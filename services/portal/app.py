@@ -44,7 +44,7 @@ from shared.auth import TokenVerifier
 from shared.db import create_engine, create_sessionmaker, database_reachable
 from shared.errors import problem_response
 from shared.middleware import BodySizeLimit
-from shared.telemetry import configure_logging, configure_tracing, instrument_app
+from shared.telemetry import NO_NATIVE_TELEMETRY, configure_logging, configure_tracing, instrument_app
 
 logger = logging.getLogger("hawkari.portal")
 
@@ -76,7 +76,14 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
             await app.state.http.aclose()
             await engine.dispose()
 
-    app = FastAPI(title="Hawkari portal", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Hawkari portal",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        telemetry=NO_NATIVE_TELEMETRY,
+    )
     app.state.service_name = "portal"
     app.state.settings = settings
     install_error_pages(app)
