@@ -29,6 +29,7 @@ from shared.app import ServiceDefinition, Worker, create_service_app
 from shared.consumer import Consumer
 from shared.contracts import referrals as contracts
 from shared.contracts import registry
+from shared.db import create_driver_pool
 from shared.messaging import StreamSpec
 
 
@@ -55,6 +56,13 @@ def create_app(settings: ReferralsSettings | None = None, clock: Clock | None = 
         # Made in the lifespan (the sessionmaker exists then); on app.state so tests can drive it.
         app.state.expiry = ExpiryWorker(app.state.sessionmaker, app.state.clock, vault, settings)
 
+    async def open_drivers(app: FastAPI) -> None:
+        # Referral creation's statements run on asyncpg's own pool (services.referrals.context).
+        app.state.drivers = await create_driver_pool(settings.database_url)
+
+    async def close_drivers(app: FastAPI) -> None:
+        await app.state.drivers.close()
+
     def workers(app: FastAPI) -> Sequence[Worker]:
         return [app.state.expiry] if settings.run_expiry else []
 
@@ -80,7 +88,8 @@ def create_app(settings: ReferralsSettings | None = None, clock: Clock | None = 
             streams=[StreamSpec(settings.stream_name, contracts.SUBJECTS)],
             consumers=consumers,
             # The key check first: a service that cannot unwrap its data keys must not start.
-            on_startup=[refuse_wrong_master_key, make_expiry],
+            on_startup=[refuse_wrong_master_key, make_expiry, open_drivers],
+            on_shutdown=[close_drivers],
             workers=workers,
             run_workers=settings.run_workers,
         )

@@ -19,11 +19,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.referrals.context import Ctx
 from services.referrals.db import Base
-from shared.auth import Principal
 from shared.db import utcnow
 from shared.errors import InvalidField, ProblemError
 
@@ -50,8 +49,7 @@ def _jsonable(answer: BaseModel | dict[str, Any]) -> Any:
 
 async def run_idempotent(
     request: Request,
-    session: AsyncSession,
-    principal: Principal,
+    ctx: Ctx,
     produce: Callable[[], Awaitable[BaseModel | dict[str, Any]]],
     status_code: int = 201,
 ) -> Response:
@@ -64,6 +62,8 @@ async def run_idempotent(
         return JSONResponse(jsonable_encoder(answer), status_code=status_code)
     if not key.strip() or len(key) > 255:
         raise InvalidField("#header/Idempotency-Key", "must be 1 to 255 characters")
+    # Only a request with a key opens the session here: its key row and its effects commit together.
+    session, principal = ctx.session, ctx.actor
     body = await request.body()
     fingerprint = hashlib.sha256(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + body

@@ -29,7 +29,7 @@ async def open_case(body: CaseCreate, request: Request, ctx: CtxDep) -> Response
     async def produce() -> CaseOut:
         return case_out(await service.open_case(ctx, body))
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce)
+    return await run_idempotent(request, ctx, produce)
 
 
 @router.get("", response_model=list[CaseOut], summary="Cases of your organization")
@@ -82,4 +82,4 @@ async def close_case(case_id: uuid.UUID, request: Request, ctx: CtxDep) -> Respo
     async def produce() -> CaseOut:
         return case_out(await service.close_case(ctx, case_id))
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce, status_code=200)
+    return await run_idempotent(request, ctx, produce, status_code=200)

@@ -37,7 +37,7 @@ async def grant(case_id: uuid.UUID, body: ConsentGrant, request: Request, ctx: C
     async def produce() -> ConsentRecordOut:
         return record_out(await service.record_grant(ctx, case_id, body))
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce)
+    return await run_idempotent(request, ctx, produce)
 
 
 @router.post(
@@ -51,7 +51,7 @@ async def withdraw(case_id: uuid.UUID, body: ConsentWithdrawal, request: Request
         record, revoked = await service.withdraw(ctx, case_id, body)
         return WithdrawalOut(record=record_out(record), revoked_referral_ids=revoked)
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce)
+    return await run_idempotent(request, ctx, produce)
 
 
 @router.get("", response_model=ConsentState, summary="The consent in force now, or at any past moment")

@@ -58,7 +58,7 @@ async def _resolve(flag_id: uuid.UUID, resolution: str, request: Request, ctx: C
         flag, a, b = await service.resolve(ctx, flag_id, resolution)
         return flag_out(flag, a, b, ctx.actor.org_id)
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce, status_code=200)
+    return await run_idempotent(request, ctx, produce, status_code=200)
 
 
 @router.post("/{flag_id}/confirm", response_model=FlagOut, summary="The two cases are the same person")

@@ -35,7 +35,7 @@ async def record(case_id: uuid.UUID, body: FollowUpCreate, request: Request, ctx
     async def produce() -> FollowUpOut:
         return out(await service.record(ctx, case_id, body, request.app.state.questions))
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce)
+    return await run_idempotent(request, ctx, produce)
 
 
 @router.get("/follow-ups", response_model=list[FollowUpOut])

@@ -39,7 +39,7 @@ async def create(case_id: uuid.UUID, body: ReferralCreate, request: Request, ctx
         ref, case, warnings = await service.create(ctx, case_id, body)
         return await service.to_out(ctx, ref, case, "sender", warnings)
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce)
+    return await run_idempotent(request, ctx, produce)
 
 
 @router.get(
@@ -89,7 +89,7 @@ async def _transition(
         party = "sender" if ctx.actor.has_role(*CASE_WORK) else "provider"
         return await service.to_out(ctx, ref, case, party)
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce, status_code=200)
+    return await run_idempotent(request, ctx, produce, status_code=200)
 
 
 _provider = [Depends(require_roles(*PROVIDER_WORK))]
@@ -159,4 +159,4 @@ async def feedback(referral_id: uuid.UUID, body: FeedbackBody, request: Request,
         )
         return await service.to_out(ctx, ref, case, "sender")
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce, status_code=200)
+    return await run_idempotent(request, ctx, produce, status_code=200)

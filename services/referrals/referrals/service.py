@@ -29,7 +29,6 @@ from services.referrals.referrals.schemas import ReferralCreate, ReferralOut, Su
 from services.referrals.referrals.transitions import PROVIDER_READABLE, TRANSITIONS, allowed_from
 from services.referrals.replica import repository as replica
 from shared.contracts import referrals as contracts
-from shared.db import driver_connection
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed, ProblemError
 
 
@@ -85,11 +84,12 @@ async def create(ctx: Ctx, case_id: uuid.UUID, body: ReferralCreate) -> tuple[Re
     there now, so a referral never goes out on consent that was withdrawn meanwhile.
     """
     require(ctx.actor, CASE_WORK)
-    conn = await driver_connection(ctx.session)
-    for _ in range(_ATTEMPTS):
-        ref, case, warnings, audit_rows, event = await _prepare(ctx, conn, case_id, body)
-        if await repository.write(conn, ref, case, audit_rows, event):
-            return ref, case, warnings
+    # An override's reason is sealed through the session: the referral must commit with it.
+    async with ctx.driver(in_unit_of_work=body.override is not None) as conn:
+        for _ in range(_ATTEMPTS):
+            ref, case, warnings, audit_rows, event = await _prepare(ctx, conn, case_id, body)
+            if await repository.write(conn, ref, case, audit_rows, event):
+                return ref, case, warnings
     raise Conflict("The case kept changing while the referral was being made; try again.")
 
 

@@ -42,7 +42,7 @@ async def erase(case_id: uuid.UUID, request: Request, ctx: CtxDep) -> Response:
             "erased_at": case.erased_at,
         }
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce, status_code=200)
+    return await run_idempotent(request, ctx, produce, status_code=200)
 
 
 @router.get("/audit/verify", dependencies=_dpo, summary="Verify the audit hash chain")

@@ -29,7 +29,7 @@ async def request_transfer(
     async def produce() -> TransferOut:
         return out(await service.request(ctx, case_id, body.to_org_id))
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce)
+    return await run_idempotent(request, ctx, produce)
 
 
 @router.get("/transfers", response_model=list[TransferOut], summary="Transfers to or from your organization")
@@ -42,7 +42,7 @@ async def accept(transfer_id: uuid.UUID, request: Request, ctx: CtxDep) -> Respo
     async def produce() -> TransferOut:
         return out(await service.decide(ctx, transfer_id, True))
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce, status_code=200)
+    return await run_idempotent(request, ctx, produce, status_code=200)
 
 
 @router.post("/transfers/{transfer_id}/decline", response_model=TransferOut)
@@ -50,4 +50,4 @@ async def decline(transfer_id: uuid.UUID, request: Request, ctx: CtxDep) -> Resp
     async def produce() -> TransferOut:
         return out(await service.decide(ctx, transfer_id, False))
 
-    return await run_idempotent(request, ctx.session, ctx.actor, produce, status_code=200)
+    return await run_idempotent(request, ctx, produce, status_code=200)
