@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -151,7 +151,6 @@ class Bench:
     summarize: Callable[[dict[str, Any]], list[Row]]
     # How the benchmark is told where to write, when it can be (otherwise it writes RESULTS/<name>.json).
     output_flag: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
 
 
 BENCHES = [
@@ -168,7 +167,6 @@ BENCHES = [
         ["--n", "160", "--rounds", "2"],
         _referral_rows,
         output_flag="--output",
-        env={"OTEL_SDK_DISABLED": "true"},
     ),
     Bench("notify_latency", ["--seconds", "20"], ["--seconds", "5"], _notify_rows),
     Bench(
@@ -200,7 +198,6 @@ def run_one(bench: Bench, quick: bool, out_dir: Path) -> tuple[bool, float, str]
             proc = subprocess.run(
                 [sys.executable, "-m", f"bench.{bench.name}", *args],
                 cwd=ROOT,
-                env={**os.environ, **bench.env},
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 check=False,

@@ -126,8 +126,11 @@ async def bench(n: int, concurrency: int, workers: int, servers, idp: str, round
         "HAWKARI_REFERRALS_ENVIRONMENT": "development",
         "HAWKARI_REFERRALS_RUN_WORKERS": "false",
         "HAWKARI_REFERRALS_LOG_LEVEL": "WARNING",
-        "OTEL_SDK_DISABLED": "true",
     }
+    # Telemetry as deployed without a collector: the SDK on, each request in a trace context,
+    # nothing recorded (shared.telemetry.instrument_app).
+    env.pop("OTEL_SDK_DISABLED", None)
+    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
     command = [sys.executable, "-m", "uvicorn", "--factory", "services.referrals.app:create_app"]
     command += ["--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
     proc = subprocess.Popen(command, env=env, cwd=ROOT)

@@ -6,6 +6,7 @@ the lifespan, never at import time, so importing a service has no side effects.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -92,6 +93,10 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         for worker in workers:
             worker.start()
         app.state.workers = workers
+        # What exists now (modules, routes, models, pools, settings) lives as long as the process.
+        # Frozen, the collector stops re-walking its ~160 000 objects: in a run of
+        # bench/referral_create.py a worker's time in the collector fell from 0.23 s to 0.10 s.
+        gc.freeze()
         try:
             yield
         finally:
