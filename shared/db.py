@@ -109,15 +109,18 @@ async def create_driver_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
         max_size=max_size,
         max_inactive_connection_lifetime=300,
         init=_decode_json_as_sqlalchemy_does,
-        reset=_keep_session_state,
+        reset=keep_session_state,
     )
     return pool
 
 
-async def _keep_session_state(conn: asyncpg.Connection) -> None:
-    # Replaces asyncpg's default reset (unlock, close cursors, unlisten, reset settings: a round
-    # trip on every release). Statements on this pool leave no session state behind, and asyncpg
-    # rolls back a transaction a failure or cancellation interrupted before it calls this.
+async def keep_session_state(_conn: asyncpg.Connection) -> None:
+    """An asyncpg pool ``reset`` for connections whose users leave no session state behind.
+
+    asyncpg's default reset (unlock, close cursors, unlisten, reset settings) is a round trip on
+    every release; it still rolls back, before calling this, a transaction that a failure or a
+    cancellation interrupted.
+    """
     return None
 
 

@@ -23,7 +23,7 @@ from nats.js import JetStreamContext
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import asyncpg_dsn
+from shared.db import asyncpg_dsn, keep_session_state
 from shared.events.contracts import EventContract
 from shared.events.envelope import CloudEvent, make_event
 from shared.messaging import NatsConnection, StreamSpec, ensure_stream
@@ -86,10 +86,6 @@ def _insert_notifying(table: sa.Table) -> sa.Insert:
     return sa.insert(table).returning(sa.func.pg_notify(NOTIFY_CHANNEL, ""))
 
 
-async def _nothing_left(_conn: asyncpg.Connection) -> None:
-    return None
-
-
 @dataclass
 class OutboxRelay:
     """Publishes a service's outbox to JetStream. Safe to run in several processes at once."""
@@ -133,10 +129,9 @@ class OutboxRelay:
                             # and consumers' inboxes any it no longer remembers. So the relay does
                             # not wait for each mark to reach the disk before its next batch.
                             server_settings={"synchronous_commit": "off"},
-                            # The relay leaves nothing on a connection but its finished transaction
-                            # (which the pool rolls back should it not be): the default reset
-                            # (RESET ALL, UNLISTEN, ...) would cost a round trip per batch.
-                            reset=_nothing_left,
+                            # The relay leaves nothing on a connection but its finished transaction:
+                            # the default reset would cost a round trip per batch.
+                            reset=keep_session_state,
                         )
                     if listener is None or listener.is_closed():
                         listener = await asyncpg.connect(asyncpg_dsn(self.database_url))

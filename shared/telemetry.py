@@ -22,7 +22,9 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import SpanContext
 from opentelemetry.util.types import Attributes
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -171,7 +173,11 @@ _TRACE_HEADERS = (b"traceparent", b"tracestate")
 class TraceContext:
     """Runs each request in a trace context without recording it: the caller's ``traceparent``
     if it sent one, else a new trace. Log lines, outgoing HTTP calls and published events carry
-    its ids, so one request can still be followed across services in the logs."""
+    its ids, so one request can still be followed across services in the logs.
+
+    The span is made directly, not through a tracer: with nothing recorded, the SDK's sampling
+    and span machinery would only arrive at the same ids more slowly.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -182,14 +188,25 @@ class TraceContext:
             return
         headers = scope["headers"]
         carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers if k in _TRACE_HEADERS}
-        parent = propagate.extract(carrier) if carrier else None
-        span = tracer().start_span(f"{scope['method']} request", context=parent, kind=trace.SpanKind.SERVER)
-        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        parent = trace.get_current_span(propagate.extract(carrier)).get_span_context() if carrier else None
+        if parent is not None and parent.is_valid:
+            ids = SpanContext(
+                parent.trace_id,
+                _ids.generate_span_id(),
+                is_remote=False,
+                trace_flags=parent.trace_flags,
+                trace_state=parent.trace_state,
+            )
+        else:
+            ids = SpanContext(_ids.generate_trace_id(), _ids.generate_span_id(), is_remote=False)
+        token = otel_context.attach(trace.set_span_in_context(trace.NonRecordingSpan(ids)))
         try:
             await self.app(scope, receive, send)
         finally:
             otel_context.detach(token)
-            span.end()
+
+
+_ids = RandomIdGenerator()
 
 
 def tracer(name: str = "hawkari") -> trace.Tracer:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import sqlalchemy as sa
@@ -154,6 +154,27 @@ SELECT c.*,
 FROM "case" c WHERE c.id = $1
 """
 _CASE_COLUMNS = tuple(c.key for c in Case.__table__.columns)
+_REFERRAL_KEYS = tuple(c.key for c in Referral.__table__.columns)
+M = TypeVar("M", Case, Referral)
+
+
+def _unflushed(model: type[M], values: Mapping[str, Any]) -> M:
+    """An instance of ``model`` holding ``values``, made the way the ORM's loader makes one: no
+    constructor, no change event per attribute (for the thirty columns of a referral and of a
+    case those cost more than every consent rule together). For rows the creation path read or
+    writes itself; such an instance is never added to a session."""
+    obj: M = sa.inspect(model).class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
+
+
+def new_referral(**values: Any) -> Referral:
+    """A referral for ``write`` to insert. Every column is present (None unless given), so no
+    read of one falls through to the ORM's lazy machinery."""
+    unknown = values.keys() - set(_REFERRAL_KEYS)
+    if unknown:
+        raise TypeError(f"not referral columns: {sorted(unknown)}")
+    return _unflushed(Referral, dict.fromkeys(_REFERRAL_KEYS) | values)
 
 
 async def creation_view(
@@ -165,7 +186,7 @@ async def creation_view(
     if m is None:
         return CreationView(None, None, None, [], [])
     return CreationView(
-        Case(**{k: m[k] for k in _CASE_COLUMNS}),
+        _unflushed(Case, {k: m[k] for k in _CASE_COLUMNS}),
         Record(m["_service"]) if m["_service"] is not None else None,
         Record(m["_organization"]) if m["_organization"] is not None else None,
         [Record(p) for p in m["_programmes"]],

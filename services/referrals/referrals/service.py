@@ -157,7 +157,7 @@ async def _prepare(
     if body.override is not None:
         legal_basis = "vital_interest"
 
-    ref = Referral(
+    ref = repository.new_referral(
         id=uuid.uuid4(),
         case_id=case.id,
         sender_org_id=case.owner_org_id,
