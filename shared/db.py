@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -101,7 +100,9 @@ async def create_driver_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
     """The service's own asyncpg pool, made in the lifespan, for hot paths' hand-written statements.
 
     Taking a connection from it costs a fraction of a SQLAlchemy checkout (no greenlet, no pool
-    events, no reset round trip); the ORM's requests keep the engine's pool.
+    events, no reset round trip); the ORM's requests keep the engine's pool. A connection the
+    server closed (a restart) is replaced when it is next taken; one a failure left unusable is
+    closed when it is given back.
     """
     pool: asyncpg.Pool = await asyncpg.create_pool(
         asyncpg_dsn(url),
@@ -138,24 +139,6 @@ async def _decode_json_as_sqlalchemy_does(conn: asyncpg.Connection) -> None:
         schema="pg_catalog",
         format="binary",
     )
-
-
-@asynccontextmanager
-async def pooled_driver(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    """A connection of ``pool`` outside any unit of work: each statement commits on its own.
-
-    If the database went away, every pooled connection is replaced on its next use, not only this
-    one: after a restart one request answers 503, not one per stale connection.
-    """
-    from shared.errors import is_dependency_down
-
-    async with pool.acquire() as conn:
-        try:
-            yield conn
-        except BaseException as exc:
-            if is_dependency_down(exc):
-                pool.expire_connections()
-            raise
 
 
 def asyncpg_dsn(url: str) -> str:

@@ -14,7 +14,7 @@ from services.referrals.clock import Clock
 from services.referrals.personal_data.vault import Vault
 from services.referrals.settings import ReferralsSettings
 from shared.auth import CurrentPrincipal, Principal
-from shared.db import driver_connection, pooled_driver
+from shared.db import driver_connection
 
 
 class Ctx:
@@ -71,7 +71,7 @@ class Ctx:
         if in_unit_of_work or began or self._drivers is None:
             yield await driver_connection(self.session)
             return
-        async with pooled_driver(self._drivers) as conn:
+        async with self._drivers.acquire() as conn:
             yield conn
 
 
