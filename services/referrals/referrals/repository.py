@@ -155,7 +155,9 @@ SELECT c.*,
 FROM "case" c WHERE c.id = $1
 """
 _CASE_COLUMNS = tuple(c.key for c in Case.__table__.columns)
-_REFERRAL_KEYS = tuple(c.key for c in Referral.__table__.columns)
+# One column order for the write statement's names and placeholders and for its arguments.
+_REFERRAL_COLUMNS = tuple(Referral.__table__.columns)
+_REFERRAL_KEYS = tuple(c.key for c in _REFERRAL_COLUMNS)
 M = TypeVar("M", Case, Referral)
 
 
@@ -201,7 +203,6 @@ def _sql_type(column: sa.Column[Any]) -> str:
     return str(column.type.compile(dialect=postgresql.dialect()))
 
 
-_REFERRAL_COLUMNS = tuple(Referral.__table__.columns)
 _AUDIT_COLUMNS = tuple(c for c in AuditPending.__table__.columns if c.key != "id")
 _FIRST_VALUE = 4  # $1..$3: the case guard
 
